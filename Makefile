@@ -1,0 +1,38 @@
+# Two commands to start: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DJANGO_DEBUG ?= 1
+
+.PHONY: run test install migrate seed bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+## Dev server on SQLite at http://127.0.0.1:8000 with demo data; prints the demo credentials.
+run: seed
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## The test suite. Set DATABASE_URL and REDIS_URL to run the PostgreSQL and Redis tests too.
+test: install
+	DJANGO_DEBUG=0 $(BIN)/pytest
+
+## Per-layer cost relative to the health baseline, with queries and cache round trips.
+bench: install
+	DJANGO_DEBUG=0 $(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -1,0 +1,149 @@
+"""Users, API clients (apps) and their keys, usage counters and the security audit log."""
+
+import re
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from accounts import crypto
+
+
+class User(AbstractUser):
+    """A person who signs in; custom from the first migration, as Django advises for new projects."""
+
+
+def validate_user_agent_patterns(value: object) -> None:
+    """Accept only a list of strings that compile as regular expressions."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("Enter a list of regular expressions.")
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValidationError(f"Invalid regular expression {pattern!r}: {exc}") from exc
+
+
+def validate_rate(value: str) -> None:
+    """Accept DRF rate strings such as '100/minute' (or blank for the default rate)."""
+    if value and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ValidationError("Enter a rate such as 100/minute.")
+
+
+class ApiClient(models.Model):
+    """An app registered by an operator: the *what* that calls the API."""
+
+    client_id = models.CharField(max_length=64, unique=True, default=crypto.generate_client_id, editable=False)
+    name = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    require_signature = models.BooleanField(
+        default=False, help_text="Refuse plain keys: every request must carry an HTTP message signature."
+    )
+    allowed_user_agents = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_user_agent_patterns],
+        help_text="Regular expressions; when set, the whole User-Agent must match one of them.",
+    )
+    throttle_rate = models.CharField(
+        max_length=32, blank=True, validators=[validate_rate], help_text="e.g. 100/minute; blank for the default."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "API client"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def usable(self) -> "ApiKeyQuerySet":
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True, client__is_active=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiKey(models.Model):
+    """One key of an app: a key id stored as a digest, and a shared secret stored encrypted."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="keys")
+    key_id_digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the key id, so operators can tell keys apart; too short to use.
+    prefix = models.CharField(max_length=8, editable=False)
+    encrypted_secret = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.client.name})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class UsageRecord(models.Model):
+    """Calls of one app key, aggregated per day, route, status, source IP and User-Agent."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="usage")
+    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="usage")
+    day = models.DateField()
+    route = models.CharField(max_length=200)
+    status_code = models.PositiveSmallIntegerField()
+    # Plain text, "" when unknown: no NULLs, so the unique bucket holds on every database.
+    ip = models.CharField(max_length=45)
+    user_agent = models.CharField(max_length=256)
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "key", "day", "route", "status_code", "ip", "user_agent"],
+                name="usage_record_unique_bucket",
+            )
+        ]
+        indexes = [models.Index(fields=["client", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.day} {self.route} {self.status_code}: {self.count}"
+
+
+class AuditEvent(models.Model):
+    """One security-relevant event; never holds a password, token, key id or secret."""
+
+    class Kind(models.TextChoices):
+        LOGIN_SUCCEEDED = "login_succeeded"
+        LOGIN_FAILED = "login_failed"
+        RATE_LIMITED = "rate_limited"
+        SESSION_REVOKED = "session_revoked"
+        LOGOUT_ALL = "logout_all"
+        KEY_CREATED = "key_created"
+        KEY_REVOKED = "key_revoked"
+        SIGNATURE_FAILED = "signature_failed"
+        REFRESH_REUSED = "refresh_reused"
+        PERSON_CREATED = "person_created"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True)
+    username = models.CharField(max_length=150, blank=True)
+    client_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username}"

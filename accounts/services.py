@@ -1,0 +1,166 @@
+"""Writes of the accounts app: API clients and keys, usage counters and the audit log."""
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts import crypto
+from accounts.keys import secret_encryption_keys
+from accounts.models import ApiClient, ApiKey, AuditEvent, UsageRecord
+from accounts.selectors import key_cache_clear
+
+audit_logger = logging.getLogger("apiproject.audit")
+
+
+def audit_event_record(
+    *,
+    kind: str,
+    request=None,
+    user=None,
+    username: str = "",
+    client_id: str = "",
+    **detail: object,
+) -> AuditEvent:
+    """Store one audit event and emit it as a structured log line.
+
+    Callers pass identifiers only (usernames, client ids, key prefixes, session ids), never a
+    password, token, key id or secret: the audit trail must be safe to read and to ship.
+    """
+    ip, user_agent = "", ""
+    if request is not None:
+        ip = client_ip(request)
+        user_agent = request.META.get("HTTP_USER_AGENT", "")[:256]
+        app = getattr(request, "app", None)
+        client_id = client_id or (app.client_id if app else "")
+    if user is not None and not username:
+        username = user.get_username()
+    event = AuditEvent.objects.create(
+        kind=kind,
+        user=user if user is not None and user.pk else None,
+        username=username[:150],
+        client_id=client_id,
+        ip=ip or None,
+        user_agent=user_agent,
+        detail=detail,
+    )
+    audit_logger.info(
+        json.dumps(
+            {"event": kind, "username": username, "client_id": client_id, "ip": ip, **detail},
+            default=str,
+            sort_keys=True,
+        )
+    )
+    return event
+
+
+def client_ip(request) -> str:
+    """Return the peer address Django saw (REMOTE_ADDR; a trusted proxy must set it correctly)."""
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def api_key_issue(*, client: ApiClient, expires_at: datetime | None = None) -> tuple[ApiKey, str, str]:
+    """Issue a new key for the app; return (key, key_id, secret), the last two in the clear once."""
+    key_id, secret = crypto.generate_key_id(), crypto.generate_secret()
+    key = ApiKey.objects.create(
+        client=client,
+        key_id_digest=crypto.key_id_digest(key_id),
+        prefix=key_id[:8],
+        encrypted_secret=crypto.encrypt_secret(secret, keys=secret_encryption_keys()),
+        expires_at=expires_at,
+    )
+    audit_event_record(kind=AuditEvent.Kind.KEY_CREATED, client_id=client.client_id, key_prefix=key.prefix)
+    return key, key_id, secret
+
+
+@transaction.atomic
+def api_client_create(
+    *,
+    name: str,
+    require_signature: bool = False,
+    allowed_user_agents: list[str] | None = None,
+    throttle_rate: str = "",
+) -> tuple[ApiClient, ApiKey, str, str]:
+    """Register an app with its first key; return (client, key, key_id, secret).
+
+    The key id and secret exist in the clear only in the return value: show them once.
+    """
+    client = ApiClient(
+        name=name,
+        require_signature=require_signature,
+        allowed_user_agents=allowed_user_agents or [],
+        throttle_rate=throttle_rate,
+    )
+    client.full_clean()
+    client.save()
+    key, key_id, secret = api_key_issue(client=client)
+    return client, key, key_id, secret
+
+
+@transaction.atomic
+def api_key_rotate(*, client: ApiClient, expire_old_in: int | None = None) -> tuple[ApiKey, str, str]:
+    """Issue a new key for the app; the old ones keep working, or expire in `expire_old_in` seconds.
+
+    Overlap is the point: installed copies of the app move to the new key at their own pace,
+    and the old key is revoked once they have, without breaking any of them.
+    """
+    if expire_old_in is not None:
+        deadline = timezone.now() + timedelta(seconds=expire_old_in)
+        # Shorten the life of the old keys, never lengthen it.
+        client.keys.usable().filter(Q(expires_at__isnull=True) | Q(expires_at__gt=deadline)).update(
+            expires_at=deadline
+        )
+        key_cache_clear()
+    return api_key_issue(client=client)
+
+
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    """Revoke one key at once; other workers stop accepting it within API_KEY_CACHE_SECONDS."""
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_event_record(
+            kind=AuditEvent.Kind.KEY_REVOKED, client_id=key.client.client_id, key_prefix=key.prefix
+        )
+    key_cache_clear()
+    return key
+
+
+def api_key_revoke_by_key_id(*, key_id: str) -> ApiKey:
+    """Revoke the key with this key id; raises ApiKey.DoesNotExist for an unknown id."""
+    key = ApiKey.objects.select_related("client").get(key_id_digest=crypto.key_id_digest(key_id))
+    return api_key_revoke(key=key)
+
+
+def api_secrets_reencrypt() -> int:
+    """Re-encrypt every stored secret under the newest key-encryption key; return the count."""
+    keys = secret_encryption_keys()
+    count = 0
+    for key in ApiKey.objects.only("pk", "encrypted_secret").iterator():
+        rotated = crypto.reencrypt_secret(key.encrypted_secret, keys=keys)
+        ApiKey.objects.filter(pk=key.pk).update(encrypted_secret=rotated)
+        count += 1
+    key_cache_clear()
+    return count
+
+
+def usage_buckets_add(*, batch: dict[tuple, int]) -> None:
+    """Add aggregated call counts to their usage rows, creating rows as needed."""
+    last_used: dict[int, datetime] = {}
+    now = timezone.now()
+    for (client_pk, key_pk, day, route, status, ip, user_agent), n in batch.items():
+        bucket = dict(
+            client_id=client_pk, key_id=key_pk, day=day, route=route, status_code=status, ip=ip, user_agent=user_agent
+        )
+        if not UsageRecord.objects.filter(**bucket).update(count=F("count") + n):
+            try:
+                with transaction.atomic():
+                    UsageRecord.objects.create(count=n, **bucket)
+            except IntegrityError:  # another worker created the row first
+                UsageRecord.objects.filter(**bucket).update(count=F("count") + n)
+        last_used[key_pk] = now
+    for key_pk, when in last_used.items():
+        ApiKey.objects.filter(pk=key_pk).update(last_used_at=when)

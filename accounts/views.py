@@ -1,0 +1,41 @@
+"""Views of the accounts app: who is calling, and per-app usage for staff."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import ApiClient
+from accounts.permissions import HasClient, IsStaff
+from accounts.selectors import client_usage_report
+from accounts.serializers import UsageReportSerializer, WhoAmISerializer
+from accounts.usage import usage_flush
+
+
+class WhoAmIView(APIView):
+    """Names the user, the app and the schemes that authenticated this request."""
+
+    permission_classes = [HasClient]
+
+    @extend_schema(responses=WhoAmISerializer)
+    def get(self, request: Request) -> Response:
+        app = getattr(request, "app", None)
+        schemes = [app.scheme] if app else []
+        user_scheme = getattr(request.successful_authenticator, "scheme_name", None)
+        if user_scheme and user_scheme not in schemes:
+            schemes.append(user_scheme)
+        user = request.user.get_username() if request.user.is_authenticated else None
+        return Response({"user": user or None, "client": app.client_id if app else None, "schemes": schemes})
+
+
+class ClientUsageView(APIView):
+    """Usage statistics of one app (staff only)."""
+
+    permission_classes = [HasClient, IsStaff]
+
+    @extend_schema(responses=UsageReportSerializer)
+    def get(self, request: Request, client_id: str) -> Response:
+        client = get_object_or_404(ApiClient, client_id=client_id)
+        usage_flush()  # include this process's not-yet-flushed counts
+        return Response(UsageReportSerializer(client_usage_report(client=client)).data)

@@ -1,0 +1,25 @@
+"""URL configuration: the API under /api/v1/, its schema and docs, the admin."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apiproject import views
+
+api_v1 = [
+    re_path(r"^health/?$", views.HealthView.as_view(), name="health"),
+    re_path(r"^health/ready/?$", views.ReadinessView.as_view(), name="health-ready"),
+    path("", include("accounts.urls")),
+    path("", include("purchases.urls")),
+    path("signup/", include("signup.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "apiproject.exceptions.handler404"
+handler500 = "apiproject.exceptions.handler500"

@@ -1,0 +1,11 @@
+"""Object-level permissions of purchases."""
+
+from rest_framework import permissions
+from rest_framework.request import Request
+
+
+class IsOwner(permissions.BasePermission):
+    """Allows access only to the purchase's owner, for every method (others get 403)."""
+
+    def has_object_permission(self, request: Request, view, obj) -> bool:
+        return obj.owner_id == request.user.id

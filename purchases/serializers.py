@@ -1,0 +1,19 @@
+"""Serializers of purchases: the server owns id, owner, status, total and created_at."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from purchases.models import Purchase
+
+
+class PurchaseSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+
+    class Meta:
+        model = Purchase
+        fields = ["id", "item", "quantity", "unit_price", "total", "status", "owner", "created_at"]
+        read_only_fields = ["id", "status", "created_at"]

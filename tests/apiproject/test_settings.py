@@ -1,0 +1,45 @@
+"""Production settings: `check --deploy` is clean, and required secrets are really required."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "a" * 20 + "B" * 20 + "c" * 20 + "!@#$%^&*()",
+    "DJANGO_ALLOWED_HOSTS": "api.example.com",
+    "API_SECRET_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "DJANGO_SECURE_SSL_REDIRECT": "1",
+}
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "API_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
+    )
+
+
+def test_check_deploy_reports_nothing_with_production_variables():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_missing_secret_key_refuses_to_start_outside_debug():
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_missing_encryption_keys_refuse_to_start_outside_debug():
+    env = {k: v for k, v in PRODUCTION.items() if k != "API_SECRET_ENCRYPTION_KEYS"}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "API_SECRET_ENCRYPTION_KEYS" in result.stderr

@@ -1,0 +1,88 @@
+"""Fixtures shared by every test: API clients, users, apps and keys, service markers."""
+
+import os
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django_redis.cache import RedisCache
+from rest_framework.test import APIClient
+
+from accounts.selectors import key_cache_clear
+from accounts.usage import usage_discard
+from tests.accounts.factories import ApiCredentials, UserFactory, make_api_client
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _service_missing(marker: str) -> str | None:
+    if marker == "postgres" and connection.vendor != "postgresql":
+        return "needs PostgreSQL: set DATABASE_URL"
+    if marker == "redis" and not isinstance(caches["default"], RedisCache):
+        return "needs Redis: set REDIS_URL"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip tests whose services are absent; under REQUIRE_SERVICES=1 fail them instead."""
+    needs = {name for name in ("postgres", "redis") if item.get_closest_marker(name)}
+    if item.get_closest_marker("live"):
+        needs |= {"postgres", "redis"}
+    for name in sorted(needs):
+        reason = _service_missing(name)
+        if reason and REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}")
+        if reason:
+            pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_caches():
+    """Every test starts with empty caches, key lookups and usage counters."""
+    caches["default"].clear()
+    key_cache_clear()
+    usage_discard()
+    yield
+    key_cache_clear()
+    usage_discard()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def api_key(db) -> ApiCredentials:
+    """An app with one live key: (client, key, key_id, secret)."""
+    return make_api_client()
+
+
+@pytest.fixture
+def app_client(api_client: APIClient, api_key: ApiCredentials) -> APIClient:
+    """An API client that identifies the app with X-Api-Key on every request."""
+    api_client.credentials(HTTP_X_API_KEY=api_key.key_id)
+    return api_client
+
+
+@pytest.fixture
+def user_client(app_client: APIClient, user) -> APIClient:
+    """An app-identified client signed in as `user` (Django session; CSRF not enforced in tests)."""
+    app_client.force_login(user)
+    return app_client
+

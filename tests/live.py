@@ -1,0 +1,67 @@
+"""Start the project under gunicorn with several worker processes, for concurrency tests."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    """The URL of the database the tests are using right now (pytest-django's test_ database)."""
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@contextlib.contextmanager
+def gunicorn_server(*, workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run gunicorn on a free loopback port; yield its base URL; stop it afterwards.
+
+    The workers share the test database (so tests using this need `transactional_db`) and the
+    test Redis, exactly as production workers share theirs.
+    """
+    port = _free_port()
+    child_env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_CONN_MAX_AGE": "0", **(env or {})}
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "apiproject.wsgi",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--worker-class", "sync", "--timeout", "30", "--log-level", "warning",
+        ],
+        cwd=ROOT,
+        env=child_env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
