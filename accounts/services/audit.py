@@ -1,0 +1,54 @@
+"""The security audit log: one row and one structured log line per event."""
+
+import json
+import logging
+
+from accounts.models import AuditEvent
+
+audit_logger = logging.getLogger("apiproject.audit")
+
+
+def audit_event_record(
+    *,
+    kind: str,
+    request=None,
+    user=None,
+    username: str = "",
+    client_id: str = "",
+    **detail: object,
+) -> AuditEvent:
+    """Store one audit event and emit it as a structured log line.
+
+    Callers pass identifiers only (usernames, client ids, key prefixes, session ids), never a
+    password, token, key id or secret: the audit trail must be safe to read and to ship.
+    """
+    ip, user_agent = "", ""
+    if request is not None:
+        ip = client_ip(request)
+        user_agent = request.META.get("HTTP_USER_AGENT", "")[:256]
+        app = getattr(request, "app", None)
+        client_id = client_id or (app.client_id if app else "")
+    if user is not None and not username:
+        username = user.get_username()
+    event = AuditEvent.objects.create(
+        kind=kind,
+        user=user if user is not None and user.pk else None,
+        username=username[:150],
+        client_id=client_id,
+        ip=ip or None,
+        user_agent=user_agent,
+        detail=detail,
+    )
+    audit_logger.info(
+        json.dumps(
+            {"event": kind, "username": username, "client_id": client_id, "ip": ip, **detail},
+            default=str,
+            sort_keys=True,
+        )
+    )
+    return event
+
+
+def client_ip(request) -> str:
+    """Return the peer address Django saw (REMOTE_ADDR; a trusted proxy must set it correctly)."""
+    return request.META.get("REMOTE_ADDR", "")
