@@ -2,6 +2,7 @@
 
 import re
 import threading
+import time
 
 from cachetools import TTLCache
 from django.conf import settings
@@ -19,10 +20,15 @@ _key_cache_lock = threading.Lock()
 _MISSING = object()
 
 
+def _clock() -> float:
+    # Monotonic, so a wall-clock jump cannot stretch a cached entry's life; tests patch this.
+    return time.monotonic()
+
+
 def _cache() -> TTLCache:
     global _key_cache
     if _key_cache is None:
-        _key_cache = TTLCache(maxsize=10_000, ttl=settings.API_KEY_CACHE_SECONDS)
+        _key_cache = TTLCache(maxsize=10_000, ttl=settings.API_KEY_CACHE_SECONDS, timer=lambda: _clock())
     return _key_cache
 
 
