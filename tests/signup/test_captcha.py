@@ -1,0 +1,502 @@
+"""Tests of the captcha backends: ALTCHA against the altcha client, siteverify against a local server."""
+
+import base64
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+from altcha import Challenge, Payload, create_challenge, solve_challenge
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import status
+
+from apiproject.exceptions import ServiceUnavailable
+from signup.captcha import CaptchaInvalid, get_captcha_backend
+from signup.captcha.altcha import MAX_PAYLOAD_CHARS, AltchaBackend, altcha_hmac_key
+from signup.captcha.siteverify import HCaptchaBackend, TurnstileBackend
+
+HMAC_KEY = "test-altcha-hmac-key"
+TTL = 300
+
+
+def closed_port() -> int:
+    """Return a local port that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def solve(challenge: dict) -> str:
+    """Do what a client does: read the JSON challenge, solve it, encode the payload."""
+    received = Challenge.from_dict(json.loads(json.dumps(challenge)))
+    solution = solve_challenge(received)
+    assert solution is not None
+    return Payload(received, solution).to_base64()
+
+
+def tamper(payload: str, change: Callable[[dict], object]) -> str:
+    data = json.loads(base64.b64decode(payload))
+    change(data)
+    return b64(json.dumps(data))
+
+
+# --- ALTCHA ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def altcha(settings) -> AltchaBackend:
+    settings.SIGNUP_CAPTCHA_BACKEND = "altcha"
+    settings.SIGNUP_ALTCHA_HMAC_KEY = HMAC_KEY
+    settings.SIGNUP_CAPTCHA_TTL_SECONDS = TTL
+    # Cheap work keeps the suite fast; the protocol is the same at any cost.
+    settings.SIGNUP_ALTCHA_COST = 1
+    settings.SIGNUP_ALTCHA_MAX_NUMBER = 20
+    return get_captcha_backend()
+
+
+def test_challenge_is_a_signed_altcha_challenge_expiring_after_ttl(altcha, time_machine):
+    time_machine.move_to(1_800_000_000, tick=False)
+
+    challenge = altcha.challenge()
+
+    assert set(challenge) == {"parameters", "signature"}
+    assert challenge["parameters"]["algorithm"] == "PBKDF2/SHA-256"
+    assert challenge["parameters"]["cost"] == 1
+    assert challenge["parameters"]["expiresAt"] == 1_800_000_000 + TTL
+
+
+def test_challenges_are_unique(altcha):
+    assert altcha.challenge()["signature"] != altcha.challenge()["signature"]
+
+
+def test_challenge_needs_at_least_half_of_max_number_attempts(altcha, settings):
+    settings.SIGNUP_ALTCHA_MAX_NUMBER = 1000
+    challenge = Challenge.from_dict(get_captcha_backend().challenge())
+
+    assert 500 <= solve_challenge(challenge).counter <= 1000
+
+
+def test_solved_challenge_is_accepted(altcha):
+    assert altcha.verify(solve(altcha.challenge()), remote_ip="203.0.113.7") is None
+
+
+def test_reused_solution_returns_captcha_invalid(altcha):
+    payload = solve(altcha.challenge())
+    altcha.verify(payload, remote_ip=None)
+
+    with pytest.raises(CaptchaInvalid) as excinfo:
+        altcha.verify(payload, remote_ip=None)
+
+    assert excinfo.value.status_code == status.HTTP_400_BAD_REQUEST
+    assert excinfo.value.get_codes() == "captcha_invalid"
+
+
+def test_refused_solution_is_not_marked_used(altcha):
+    payload = solve(altcha.challenge())
+    wrong = tamper(payload, lambda d: d["solution"].update(derivedKey="00" * 32))
+
+    with pytest.raises(CaptchaInvalid):
+        altcha.verify(wrong, remote_ip=None)
+
+    altcha.verify(payload, remote_ip=None)
+
+
+def test_expired_challenge_returns_captcha_invalid(altcha, time_machine):
+    time_machine.move_to(1_800_000_000, tick=False)
+    payload = solve(altcha.challenge())
+    time_machine.move_to(1_800_000_000 + TTL + 1, tick=False)
+
+    with pytest.raises(CaptchaInvalid):
+        altcha.verify(payload, remote_ip=None)
+
+
+def test_challenge_signed_with_another_key_returns_captcha_invalid(altcha):
+    foreign = create_challenge(
+        "PBKDF2/SHA-256", 1, counter=3, expires_at=int(time.time()) + TTL, hmac_secret="another-key"
+    )
+
+    with pytest.raises(CaptchaInvalid):
+        altcha.verify(solve(foreign.to_dict()), remote_ip=None)
+
+
+def test_our_challenge_without_expiry_returns_captcha_invalid(altcha):
+    # Signed with our key, so only the explicit expiry check stands between it and forever.
+    endless = create_challenge("PBKDF2/SHA-256", 1, counter=3, hmac_secret=HMAC_KEY)
+
+    with pytest.raises(CaptchaInvalid):
+        altcha.verify(solve(endless.to_dict()), remote_ip=None)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d["challenge"].update(signature="0" * 64),
+        lambda d: d["challenge"].pop("signature"),
+        lambda d: d["challenge"]["parameters"].update(expiresAt=d["challenge"]["parameters"]["expiresAt"] + 3600),
+        lambda d: d["challenge"]["parameters"].pop("expiresAt"),
+        lambda d: d["challenge"]["parameters"].update(keyPrefix="00"),
+        lambda d: d["challenge"]["parameters"].update(cost=0),
+        lambda d: d["solution"].update(derivedKey="00" * 32),
+        lambda d: d["solution"].update(counter=d["solution"]["counter"] + 1),
+        lambda d: d["solution"].update(counter=str(d["solution"]["counter"])),
+    ],
+    ids=[
+        "other-signature",
+        "no-signature",
+        "expiry-extended",
+        "expiry-removed",
+        "easier-prefix",
+        "lower-cost",
+        "wrong-derived-key",
+        "wrong-counter",
+        "counter-as-string",
+    ],
+)
+def test_tampered_payload_returns_captcha_invalid(altcha, change):
+    payload = tamper(solve(altcha.challenge()), change)
+
+    with pytest.raises(CaptchaInvalid):
+        altcha.verify(payload, remote_ip=None)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        "",
+        "not base64 at all!",
+        "é",
+        b64("not json"),
+        base64.b64encode(b"\xff\xfe{}").decode(),
+        b64("[]"),
+        b64('"a string"'),
+        b64("42"),
+        b64("{}"),
+        b64('{"challenge": "x", "solution": "y"}'),
+        b64('{"challenge": {"parameters": {}}, "solution": {}}'),
+        b64('{"challenge": {"parameters": [], "signature": "x"}, "solution": {"counter": 1, "derivedKey": "x"}}'),
+        b64('{"challenge": ' + "[" * 1400 + "]" * 1400 + "}"),
+    ],
+    ids=[
+        "none",
+        "empty",
+        "not-base64",
+        "non-ascii",
+        "not-json",
+        "not-utf8",
+        "json-array",
+        "json-string",
+        "json-number",
+        "empty-object",
+        "members-not-objects",
+        "members-missing-keys",
+        "parameters-not-object",
+        "nested-too-deep",
+    ],
+)
+def test_malformed_payload_returns_captcha_invalid(altcha, payload):
+    with pytest.raises(CaptchaInvalid):
+        altcha.verify(payload, remote_ip=None)
+
+
+def test_oversized_payload_is_refused_before_decoding(altcha):
+    # Base64 decoding skips newlines, so this would verify if the length were not checked first.
+    payload = solve(altcha.challenge())
+    padded = payload + "\n" * (MAX_PAYLOAD_CHARS - len(payload) + 1)
+
+    with pytest.raises(CaptchaInvalid):
+        altcha.verify(padded, remote_ip=None)
+
+
+def test_unreachable_cache_returns_503_and_refuses_solution(altcha, settings):
+    payload = solve(altcha.challenge())
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+
+    with pytest.raises(ServiceUnavailable) as excinfo:
+        altcha.verify(payload, remote_ip=None)
+
+    assert excinfo.value.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+@pytest.mark.redis
+def test_reused_solution_returns_captcha_invalid_with_redis(altcha):
+    payload = solve(altcha.challenge())
+    altcha.verify(payload, remote_ip=None)
+
+    with pytest.raises(CaptchaInvalid):
+        altcha.verify(payload, remote_ip=None)
+
+
+@pytest.mark.redis
+def test_concurrent_submissions_of_one_solution_accept_exactly_one(altcha):
+    payload = solve(altcha.challenge())
+
+    def submit(_: int) -> bool:
+        try:
+            get_captcha_backend().verify(payload, remote_ip=None)
+        except CaptchaInvalid:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(submit, range(16)))
+
+    assert outcomes.count(True) == 1
+
+
+def test_hmac_key_in_debug_without_setting_is_derived_from_secret_key(settings):
+    settings.DEBUG = True
+    settings.SIGNUP_ALTCHA_HMAC_KEY = ""
+    derived = altcha_hmac_key()
+    settings.SECRET_KEY = "another-secret-key"
+
+    assert derived != altcha_hmac_key()
+    assert len(derived) == 64
+
+
+def test_hmac_key_in_production_without_setting_is_improperly_configured(settings):
+    settings.DEBUG = False
+    settings.SIGNUP_ALTCHA_HMAC_KEY = ""
+
+    with pytest.raises(ImproperlyConfigured):
+        altcha_hmac_key()
+
+
+# --- Choosing a backend ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("altcha", AltchaBackend),
+        ("turnstile", TurnstileBackend),
+        ("hcaptcha", HCaptchaBackend),
+        ("signup.captcha.siteverify.TurnstileBackend", TurnstileBackend),
+    ],
+    ids=["altcha", "turnstile", "hcaptcha", "dotted-path"],
+)
+def test_backend_setting_selects_backend(settings, name, expected):
+    settings.SIGNUP_CAPTCHA_BACKEND = name
+    settings.SIGNUP_ALTCHA_HMAC_KEY = HMAC_KEY
+    settings.SIGNUP_CAPTCHA_SECRET = "test-secret"
+
+    assert type(get_captcha_backend()) is expected
+
+
+def test_backend_setting_absent_selects_altcha(settings):
+    del settings.SIGNUP_CAPTCHA_BACKEND
+    settings.SIGNUP_ALTCHA_HMAC_KEY = HMAC_KEY
+
+    assert type(get_captcha_backend()) is AltchaBackend
+
+
+# --- Turnstile and hCaptcha against a local siteverify server --------------------------------
+
+
+class SiteverifyServer(ThreadingHTTPServer):
+    """Speaks the siteverify protocol: records each form it receives and sends the set reply."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), SiteverifyHandler)
+        self.forms: list[dict[str, str]] = []
+        self.status = 200
+        self.headers: dict[str, str] = {"Content-Type": "application/json"}
+        self.verdict: object = {"success": True, "hostname": "signup.example", "action": "signup"}
+        self.body: bytes | None = None  # sent instead of the JSON verdict when set
+        self.delay = 0.0
+        self.released = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_port}/siteverify"
+
+
+class SiteverifyHandler(BaseHTTPRequestHandler):
+    server: SiteverifyServer
+
+    def do_POST(self) -> None:
+        form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        self.server.forms.append({name: values[0] for name, values in form.items()})
+        # Wait out the delay unless the test is over, so no thread outlives it for long.
+        self.server.released.wait(self.server.delay)
+        if self.path == "/siteverify":
+            status, headers, verdict = self.server.status, self.server.headers, self.server.verdict
+            body = self.server.body if self.server.body is not None else json.dumps(verdict).encode()
+        else:
+            # Any other path says yes, so a test can tell whether a redirect was followed.
+            status, headers, body = 200, {"Content-Type": "application/json"}, b'{"success": true}'
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def siteverify() -> Iterator[SiteverifyServer]:
+    server = SiteverifyServer()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.released.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(params=["turnstile", "hcaptcha"])
+def provider(request, settings, siteverify, monkeypatch) -> str:
+    # A proxy set in the environment must not carry requests meant for this local server.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    settings.SIGNUP_CAPTCHA_BACKEND = request.param
+    settings.SIGNUP_CAPTCHA_SECRET = "test-secret"
+    settings.SIGNUP_CAPTCHA_SITE_KEY = "test-site-key"
+    settings.SIGNUP_CAPTCHA_VERIFY_URL = siteverify.url
+    settings.SIGNUP_CAPTCHA_TIMEOUT_SECONDS = 0.5
+    settings.SIGNUP_CAPTCHA_EXPECTED_HOSTNAME = ""
+    settings.SIGNUP_CAPTCHA_EXPECTED_ACTION = ""
+    return request.param
+
+
+def test_siteverify_challenge_names_provider_and_site_key(provider):
+    assert get_captcha_backend().challenge() == {"provider": provider, "site_key": "test-site-key"}
+
+
+def test_siteverify_success_is_accepted(provider, siteverify):
+    assert get_captcha_backend().verify("token-1", remote_ip="203.0.113.7") is None
+
+
+def test_siteverify_receives_secret_token_and_ip(provider, siteverify):
+    get_captcha_backend().verify("token-1", remote_ip="203.0.113.7")
+
+    sent = siteverify.forms[0]
+    assert (sent["secret"], sent["response"], sent["remoteip"]) == ("test-secret", "token-1", "203.0.113.7")
+
+
+@pytest.mark.parametrize("provider", ["hcaptcha"], indirect=True)
+def test_hcaptcha_siteverify_receives_site_key(provider, siteverify):
+    get_captcha_backend().verify("token-1", remote_ip=None)
+
+    assert siteverify.forms[0]["sitekey"] == "test-site-key"
+
+
+@pytest.mark.parametrize(
+    "verdict",
+    [
+        {"success": False, "error-codes": ["invalid-input-response"]},
+        {"success": False, "error-codes": ["timeout-or-duplicate"]},
+        {"success": "true"},
+        {"hostname": "signup.example"},
+    ],
+    ids=["refused", "duplicate", "success-as-string", "success-missing"],
+)
+def test_siteverify_without_success_true_returns_captcha_invalid(provider, siteverify, verdict):
+    siteverify.verdict = verdict
+
+    with pytest.raises(CaptchaInvalid):
+        get_captcha_backend().verify("token-1", remote_ip=None)
+
+
+def test_siteverify_expected_hostname_is_accepted(provider, siteverify, settings):
+    settings.SIGNUP_CAPTCHA_EXPECTED_HOSTNAME = "signup.example"
+
+    assert get_captcha_backend().verify("token-1", remote_ip=None) is None
+
+
+def test_siteverify_wrong_hostname_returns_captcha_invalid(provider, siteverify, settings):
+    settings.SIGNUP_CAPTCHA_EXPECTED_HOSTNAME = "signup.example"
+    siteverify.verdict = {"success": True, "hostname": "evil.example", "action": "signup"}
+
+    with pytest.raises(CaptchaInvalid):
+        get_captcha_backend().verify("token-1", remote_ip=None)
+
+
+@pytest.mark.parametrize("provider", ["turnstile"], indirect=True)
+def test_turnstile_wrong_action_returns_captcha_invalid(provider, siteverify, settings):
+    settings.SIGNUP_CAPTCHA_EXPECTED_ACTION = "signup"
+    siteverify.verdict = {"success": True, "hostname": "signup.example", "action": "login"}
+
+    with pytest.raises(CaptchaInvalid):
+        get_captcha_backend().verify("token-1", remote_ip=None)
+
+
+@pytest.mark.parametrize(
+    ("status_code", "body"),
+    [
+        (500, b'{"success": true}'),
+        (307, b'{"success": true}'),
+        (200, b"<html>not json</html>"),
+        (200, b"[true]"),
+        (200, b""),
+    ],
+    ids=["http-500", "redirect", "not-json", "not-an-object", "empty"],
+)
+def test_siteverify_broken_reply_returns_503(provider, siteverify, status_code, body):
+    siteverify.status, siteverify.body = status_code, body
+    siteverify.headers["Location"] = siteverify.url.replace("/siteverify", "/elsewhere")
+
+    with pytest.raises(ServiceUnavailable) as excinfo:
+        get_captcha_backend().verify("token-1", remote_ip=None)
+
+    assert excinfo.value.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+def test_siteverify_slower_than_timeout_fails_closed_quickly(provider, siteverify):
+    siteverify.delay = 10
+    started = time.monotonic()
+
+    with pytest.raises(ServiceUnavailable):
+        get_captcha_backend().verify("token-1", remote_ip=None)
+
+    assert time.monotonic() - started < 2
+
+
+def test_siteverify_unreachable_returns_503(provider, settings):
+    settings.SIGNUP_CAPTCHA_VERIFY_URL = f"http://127.0.0.1:{closed_port()}/siteverify"
+
+    with pytest.raises(ServiceUnavailable):
+        get_captcha_backend().verify("token-1", remote_ip=None)
+
+
+@pytest.mark.parametrize("token", [None, ""], ids=["none", "empty"])
+def test_siteverify_missing_token_returns_captcha_invalid_without_calling_provider(provider, siteverify, token):
+    with pytest.raises(CaptchaInvalid):
+        get_captcha_backend().verify(token, remote_ip=None)
+
+    assert siteverify.forms == []
+
+
+def test_siteverify_oversized_token_returns_captcha_invalid_without_calling_provider(provider, siteverify):
+    token = "x" * (get_captcha_backend().max_token_chars + 1)
+
+    with pytest.raises(CaptchaInvalid):
+        get_captcha_backend().verify(token, remote_ip=None)
+
+    assert siteverify.forms == []
+
+
+def test_siteverify_without_secret_is_improperly_configured(provider, settings):
+    settings.SIGNUP_CAPTCHA_SECRET = ""
+
+    with pytest.raises(ImproperlyConfigured):
+        get_captcha_backend()
