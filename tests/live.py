@@ -51,9 +51,9 @@ def gunicorn_server(*, workers: int = 2, env: dict[str, str] | None = None) -> I
         deadline = time.monotonic() + 30
         while True:
             try:
-                if requests.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                if requests.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening, or still loading
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start")

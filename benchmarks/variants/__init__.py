@@ -1,0 +1,1 @@
+"""One module per benchmark variant; each defines `build(ctx)` returning a request factory."""

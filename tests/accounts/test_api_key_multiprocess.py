@@ -1,0 +1,50 @@
+"""Claims about several worker processes, checked against gunicorn workers sharing Redis."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from accounts.services import api_key_revoke
+from tests.accounts.factories import make_api_client
+from tests.live import gunicorn_server
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+WORKERS = 3
+
+
+def _statuses(url: str, key_id: str, count: int, threads: int = 12) -> list[int]:
+    def call(_: int) -> int:
+        return requests.get(f"{url}/api/v1/whoami", headers={"X-Api-Key": key_id}, timeout=10).status_code
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(call, range(count)))
+
+
+def test_throttle_admits_exactly_the_limit_across_workers():
+    limit = 25
+    creds = make_api_client(throttle_rate=f"{limit}/day")
+    with gunicorn_server(workers=WORKERS) as url:
+        statuses = _statuses(url, creds.key_id, 3 * limit)
+    assert statuses.count(200) == limit
+    assert statuses.count(429) == 2 * limit
+
+
+def test_revocation_reaches_every_worker_within_the_cache_period(settings):
+    creds = make_api_client()
+    with gunicorn_server(workers=WORKERS) as url:
+        # Every worker looks the key up and caches it.
+        assert set(_statuses(url, creds.key_id, 30)) == {200}
+        api_key_revoke(key=creds.key)
+        revoked_at = time.monotonic()
+        deadline = revoked_at + settings.API_KEY_CACHE_SECONDS + 2
+        while time.monotonic() < deadline:
+            if set(_statuses(url, creds.key_id, 30)) == {401}:
+                break
+            time.sleep(0.25)
+        refused_after = time.monotonic() - revoked_at
+        # Once refused, refused by every worker for good.
+        assert set(_statuses(url, creds.key_id, 60)) == {401}
+    assert refused_after <= settings.API_KEY_CACHE_SECONDS + 0.5
