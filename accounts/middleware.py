@@ -1,5 +1,6 @@
 """Counts every request that identified an app, after its response is known."""
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ from accounts.usage import usage_record
 _GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
 
+@functools.lru_cache(maxsize=1024)  # one entry per URL pattern of the project
 def route_name(pattern: str) -> str:
     """Turn a resolved URL pattern into a readable route: `api/v1/purchases/<pk>`."""
     return _GROUP.sub(r"<\1>", pattern).replace("^", "").replace("$", "").replace("/?", "")
