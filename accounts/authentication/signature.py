@@ -1,0 +1,133 @@
+"""RFC 9421 signed requests: the app proves, per request, that it holds its key's secret."""
+
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from accounts import crypto, signatures
+from accounts.authentication.base import identify_app
+from accounts.records import AppIdentity
+from accounts.selectors import api_key_lookup
+from accounts.throttling import client_request_count
+from apiproject.exceptions import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class SignatureRejected(exceptions.AuthenticationFailed):
+    # Raised with the precise code of accounts.signatures (signature_malformed, digest_mismatch,
+    # ...); unknown, revoked and expired keys and wrong secrets all read as signature_invalid.
+    default_detail = "Invalid signature."
+    default_code = "signature_invalid"
+
+
+class NonceReused(exceptions.AuthenticationFailed):
+    default_detail = "This signature's nonce has already been used."
+    default_code = "nonce_reused"
+
+
+class NonceStoreUnavailable(ServiceUnavailable):
+    default_detail = "The replay check is unavailable; try again later."
+    default_code = "nonce_store_unavailable"
+
+
+class HttpSignatureAuthentication(authentication.BaseAuthentication):
+    """Identifies the calling app by an RFC 9421 HMAC-SHA256 signature; never authenticates a user.
+
+    Like ApiKeyAuthentication it returns None after recording the app on the request, so a user
+    scheme later in the list can authenticate the person; it must come first in the list, so
+    that a signed request is never taken for a plain key. On success `request.signature` holds
+    the verified accounts.signatures.Signature (the JWE parser and renderer use its key).
+    """
+
+    scheme_name = "signature"
+
+    def authenticate(self, request: Request) -> None:
+        if "HTTP_SIGNATURE_INPUT" not in request.META and "HTTP_SIGNATURE" not in request.META:
+            return None
+        message = request_message(request._request)
+        now = time.time()
+        max_skew = settings.SIGNATURE_MAX_SKEW_SECONDS
+        try:
+            signature = signatures.parse_signature(message)
+            signatures.check_coverage(signature, message)
+            signatures.check_freshness(signature, now=now, max_skew=max_skew)
+            record = api_key_lookup(signature.key_id)
+            if record is None or not record.is_usable(timezone.now()):
+                # Unknown, revoked and expired keys read exactly like a wrong secret.
+                raise signatures.SignatureInvalid(SignatureRejected.default_detail)
+            signatures.verify_signature(signature, message, key=record.secret.encode())
+            # After the HMAC: the digest field is now known to be the signer's, and an
+            # unauthenticated caller cannot make the server hash large bodies.
+            signatures.verify_content_digest(message)
+        except signatures.SignatureError as exc:
+            raise SignatureRejected(exc.detail, code=exc.code) from exc
+        app = identify_app(request, record, scheme=self.scheme_name)
+        # Last, so that neither a forged nor a stale request can use up a nonce.
+        nonce_accept(request, app, signature, expires_in=int(signature.created + max_skew - now) + 1)
+        request._request.signature = signature
+        return None
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'Signature realm="api", alg="{signatures.ALGORITHM}"'
+
+
+def request_message(request: HttpRequest) -> signatures.Message:
+    """Describe the request as the client addressed it, even behind a TLS-terminating proxy.
+
+    The parts are those of request.build_absolute_uri(): request.scheme honours
+    SECURE_PROXY_SSL_HEADER and request.get_host() honours USE_X_FORWARDED_HOST (and checks
+    ALLOWED_HOSTS), so "@target-uri" is https://api.example.com/... and not the proxy's
+    http://10.0.0.5:8000/... . Trust those headers only behind a proxy that overwrites them.
+    """
+    scheme = request.scheme
+    path, has_query, query = request.get_full_path().partition("?")
+    return signatures.Message(
+        method=request.method,
+        scheme=scheme,
+        authority=signatures.normalize_authority(scheme, request.get_host()),
+        path=path,
+        query=query if has_query else None,
+        headers=request.headers,
+        body=request.body,
+    )
+
+
+def nonce_accept(request: Request, app: AppIdentity, signature: signatures.Signature, *, expires_in: int) -> None:
+    """Accept the signature's nonce once per key, across every worker, or raise.
+
+    RFC 9421 §7.2.2: a nonce stops replay inside the freshness window. One atomic operation on
+    the shared cache both checks and records it (SET NX EX), so two workers racing with the same
+    request cannot both win; it runs in the same round trip as the app's throttle count, and a
+    replay counts nothing. The nonce is kept until the signature's `created` leaves the window
+    (`expires_in` seconds); after that `check_freshness` refuses the request anyway. If the
+    store cannot be reached the request is refused (503): never accept a nonce unchecked.
+    """
+    # Hashed: a nonce may be any String of up to 128 characters; a cache key must be plain.
+    nonce_digest = hashlib.sha256(signature.nonce.encode()).hexdigest()
+    try:
+        hit = client_request_count(
+            request, app, claim=f"sig-nonce:{app.key_pk}:{nonce_digest}", claim_ttl=expires_in
+        )
+    except ServiceUnavailable as exc:
+        logger.warning("nonce store unavailable: %s", type(exc.__cause__).__name__)
+        raise NonceStoreUnavailable() from exc
+    if not hit.claimed:
+        raise NonceReused()
+
+
+def signed_payload_key(request: Request | HttpRequest) -> tuple[str, bytes] | None:
+    """Return (key_id, JWE content key) of the key that signed this request, or None if unsigned."""
+    signature = getattr(request, "signature", None)
+    if signature is None:
+        return None
+    record = api_key_lookup(signature.key_id)  # warm: the authentication just looked it up
+    if record is None:
+        return None
+    return signature.key_id, crypto.derive_payload_key(record.secret, signature.key_id)

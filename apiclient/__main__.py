@@ -1,0 +1,67 @@
+"""Sign (and optionally encrypt) one request from the command line: `python -m apiclient URL`.
+
+    export APICLIENT_KEY_ID=... APICLIENT_SECRET=...
+    python -m apiclient https://api.example.com/api/v1/whoami
+    python -m apiclient -X POST --json '{"item": "book", "quantity": 1, "unit_price": "9.90"}' \\
+        -H "Authorization: Token ..." --encrypt --print-base https://api.example.com/api/v1/purchases/
+
+The credentials come from the environment, never from arguments, which other users of the
+machine can read in the process list. The response body goes to stdout, its status to stderr;
+the exit status is 0 for a 2xx or 3xx response and 1 otherwise.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import requests
+
+from apiclient.signing import HttpSignatureAuth
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m apiclient", description="Send one RFC 9421 signed request.")
+    parser.add_argument("url")
+    parser.add_argument("-X", "--method", default=None, help="HTTP method (default GET, or POST with a body)")
+    parser.add_argument("--json", dest="json_body", help="a JSON body, sent as application/json")
+    parser.add_argument("-H", "--header", action="append", default=[], help='an extra header, "Name: value"')
+    parser.add_argument("--encrypt", action="store_true", help="encrypt the body and the response (JWE)")
+    parser.add_argument("--print-base", action="store_true", help="print the signature base to stderr")
+    parser.add_argument("--timeout", type=float, default=30.0)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    try:
+        key_id, secret = os.environ["APICLIENT_KEY_ID"], os.environ["APICLIENT_SECRET"]
+    except KeyError as missing:
+        print(f"set {missing.args[0]} in the environment", file=sys.stderr)
+        return 2
+    headers = dict(header.split(":", 1) for header in args.header)
+    headers = {name.strip(): value.strip() for name, value in headers.items()}
+    body = None
+    if args.json_body is not None:
+        body = json.dumps(json.loads(args.json_body)).encode()
+        headers.setdefault("Content-Type", "application/json")
+    method = args.method or ("POST" if body is not None else "GET")
+
+    auth = HttpSignatureAuth(key_id, secret, encrypt=args.encrypt)
+    request = requests.Request(method.upper(), args.url, headers=headers, data=body).prepare()
+    if args.encrypt:
+        auth.encrypt_body(request)
+    base = auth.sign(request)
+    if args.print_base:
+        print(base.decode(), file=sys.stderr)
+    with requests.Session() as session:
+        response = session.send(request, timeout=args.timeout)
+    if args.encrypt:
+        auth.decrypt_response(response)
+    print(f"HTTP {response.status_code}", file=sys.stderr)
+    print(response.text)
+    return 0 if response.status_code < 400 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
