@@ -1,0 +1,203 @@
+"""Login: the password check behind its brute-force limits, and the session tokens it issues."""
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django_ratelimit.core import get_usage
+
+from accounts import crypto
+from accounts.exceptions import InvalidCredentials, TooManyLoginAttempts
+from accounts.models import AuditEvent, LoginSession, User
+from accounts.services.audit import audit_event_record
+from accounts.services.tokens import refresh_tokens_revoke_for_user
+from apiproject.counters import CACHE_ERRORS
+from apiproject.exceptions import ServiceUnavailable
+
+USERNAME_MAX_LENGTH = 150  # AbstractUser.username; no account has a longer name
+# Far above any real passphrase. Longer input fails without reaching the hasher: Argon2 would
+# cope, but no hasher in PASSWORD_HASHERS should be handed attacker-sized input.
+PASSWORD_MAX_LENGTH = 1024
+
+
+# --- The password check and its brute-force limits -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Limit:
+    """One failure budget: a django-ratelimit group, its key and its rate setting."""
+
+    scope: str  # "username" or "ip", for the audit log
+    key: str | Callable[[str, HttpRequest], str]
+    rate: str
+
+    def usage(self, request: HttpRequest, *, increment: bool) -> dict | None:
+        """Read (or atomically increment) this budget's counter in the shared cache."""
+        try:
+            return get_usage(request, group=f"login:{self.scope}", key=self.key, rate=self.rate, increment=increment)
+        except CACHE_ERRORS as exc:
+            # A limit that cannot be checked is not skipped: refuse rather than hash unmetered.
+            raise ServiceUnavailable(
+                "The login rate-limit store is unavailable.", code="rate_limit_store_unavailable"
+            ) from exc
+
+
+def username_key(username: str) -> str:
+    """Return the rate-limit key of a username: bounded, NFKC-normalised and case-folded.
+
+    Folding case means `Alice` and `ALICE` share one budget, so varying the case of a name
+    buys an attacker no extra guesses. django-ratelimit hashes the key, so no username is
+    stored in the cache in the clear.
+    """
+    return unicodedata.normalize("NFKC", username[:USERNAME_MAX_LENGTH]).casefold()
+
+
+def _login_limits(username: str) -> list[_Limit]:
+    # "ip" is django-ratelimit's REMOTE_ADDR key, IPv6 grouped by /64 (RATELIMIT_IPV6_MASK):
+    # one host usually holds a whole /64, so per-address limits would mean no limit.
+    key = username_key(username)
+    return [
+        _Limit(scope="username", key=lambda group, request: key, rate=settings.LOGIN_FAILURE_LIMIT_PER_USERNAME),
+        _Limit(scope="ip", key="ip", rate=settings.LOGIN_FAILURE_LIMIT_PER_IP),
+    ]
+
+
+def _failure_budget_check(request: HttpRequest, *, attempted: str, limits: list[_Limit]) -> None:
+    """Raise 429 if the username or the client IP has used up its failures in this window.
+
+    Runs before the password hasher, so that a flood past the limit costs a few cache round
+    trips per request, not an Argon2 computation, and is refused even with the right password.
+    """
+    wait = 0
+    for limit in limits:
+        usage = limit.usage(request, increment=False)
+        if usage is None or usage["count"] < usage["limit"]:
+            continue
+        # django-ratelimit's window still holds at second `time_left` and has passed one later.
+        retry_after = max(usage["time_left"] + 1, 1)
+        wait = max(wait, retry_after)
+        # Refused attempts keep counting: that changes nothing for a key already over its budget,
+        # and the atomic increment tells exactly one request per window to write the audit event,
+        # so a flood of refusals does not become a flood of audit rows.
+        counted = limit.usage(request, increment=True)
+        if counted is not None and counted["count"] == counted["limit"] + 1:
+            audit_event_record(
+                kind=AuditEvent.Kind.RATE_LIMITED,
+                request=request,
+                username=attempted,
+                limit=f"login:{limit.scope}",
+                retry_after=retry_after,
+            )
+    if wait:
+        raise TooManyLoginAttempts(wait=wait)
+
+
+def credentials_check(*, request: HttpRequest, username: str, password: str) -> User:
+    """Return the user whose username and password these are; otherwise raise 401 or 429.
+
+    Every password login goes through here (POST /auth/login, the JWT token endpoint, the OAuth2
+    login page and password grant), so one failure budget per username and one per client IP
+    cover them all:
+
+    1. Over budget: 429 with Retry-After, before the hasher runs, even for the right password.
+    2. Input no account could have (empty, over-long, NUL) fails without reaching the hasher.
+       Otherwise the hasher runs whether or not the user exists (Django's ModelBackend hashes
+       the password for unknown users, ticket #20760), so a wrong password and an unknown user
+       take about the same time; both, and an inactive account, read as one 401.
+    3. A failure counts against both budgets, atomically in the shared cache; a success does
+       not count. Both are written to the audit log, without the password.
+    """
+    request = getattr(request, "_request", request)  # a DRF Request wraps the Django one
+    # As typed, but bounded, and without NUL, which a PostgreSQL text column cannot hold.
+    attempted = username[:USERNAME_MAX_LENGTH].replace("\x00", "")
+    limits = _login_limits(username)
+    _failure_budget_check(request, attempted=attempted, limits=limits)
+
+    user = None
+    if 0 < len(username) <= USERNAME_MAX_LENGTH and "\x00" not in username and len(password) <= PASSWORD_MAX_LENGTH:
+        # NFKC as Django's AuthenticationForm does, so a name typed in another Unicode form
+        # finds the account it was registered as.
+        user = authenticate(request, username=unicodedata.normalize("NFKC", username), password=password)
+    if user is None:
+        for limit in limits:
+            limit.usage(request, increment=True)
+        audit_event_record(kind=AuditEvent.Kind.LOGIN_FAILED, request=request, username=attempted)
+        raise InvalidCredentials()
+    audit_event_record(kind=AuditEvent.Kind.LOGIN_SUCCEEDED, request=request, user=user)
+    return user
+
+
+# --- Login sessions ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def login_session_create(*, user: User, client_id: str, user_agent: str = "", ip: str = "") -> tuple[LoginSession, str]:
+    """Start a session for a user who has just proven their password; return (session, token).
+
+    Every login gets a new 256-bit token, so each device can be listed and revoked on its own.
+    Only the token's digest is stored; the token exists in the clear in the return value only.
+    """
+    token = crypto.generate_token()
+    now = timezone.now()
+    session = LoginSession.objects.create(
+        user=user,
+        token_digest=crypto.token_digest(token),
+        client_id=client_id,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + settings.LOGIN_SESSION_MAX_AGE,
+        user_agent=user_agent[:256],
+        ip=ip or None,
+    )
+    User.objects.filter(pk=user.pk).update(last_login=now)
+    return session, token
+
+
+def login_session_touch(*, session: LoginSession) -> None:
+    """Record that the session was used now; written at most once per LOGIN_SESSION_TOUCH_INTERVAL.
+
+    The idle timeout needs last_used_at, but writing it on every request would turn every read
+    into a write; at a one-minute resolution nearly every request only reads.
+    """
+    now = timezone.now()
+    if now - session.last_used_at >= settings.LOGIN_SESSION_TOUCH_INTERVAL:
+        LoginSession.objects.filter(pk=session.pk).update(last_used_at=now)
+        session.last_used_at = now
+
+
+def login_session_revoke(*, session: LoginSession, request: HttpRequest | None = None, reason: str) -> bool:
+    """Revoke one session at once, in every worker; return False if it was already revoked."""
+    revoked = LoginSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if revoked:
+        audit_event_record(
+            kind=AuditEvent.Kind.SESSION_REVOKED,
+            request=request,
+            user=session.user,
+            session_id=str(session.pk),
+            reason=reason,
+        )
+    return bool(revoked)
+
+
+def login_sessions_revoke_all(*, user: User) -> int:
+    """Revoke every live session of the user; return how many were revoked."""
+    return LoginSession.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def user_logout_all(*, user: User, request: HttpRequest | None = None) -> None:
+    """Sign the user out everywhere: revoke all of their session tokens and JWT refresh tokens.
+
+    JWT access tokens already issued stay valid until they expire (minutes): they are checked
+    by signature alone, which is what makes them cheap. See docs/jwt.md.
+    """
+    sessions = login_sessions_revoke_all(user=user)
+    refresh_tokens = refresh_tokens_revoke_for_user(user=user)
+    audit_event_record(
+        kind=AuditEvent.Kind.LOGOUT_ALL, request=request, user=user, sessions=sessions, refresh_tokens=refresh_tokens
+    )

@@ -1,0 +1,126 @@
+"""Views of user login: password login, the caller's sessions, logout and logout-all."""
+
+import base64
+import binascii
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import authentication, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.exceptions import MalformedCredentials, SessionTokenRequired
+from accounts.models import LoginSession
+from accounts.permissions import HasClient
+from accounts.selectors import login_sessions_live
+from accounts.serializers import LoginResultSerializer, LoginSerializer, LoginSessionSerializer
+from accounts.services.audit import client_ip
+from accounts.services.sessions import credentials_check, login_session_create, login_session_revoke, user_logout_all
+from accounts.views_tokens import calling_client_id, token_response
+
+# RFC 7617 §2.1: the charset parameter tells clients to send the user id and password in UTF-8.
+BASIC_CHALLENGE = 'Basic realm="api", charset="UTF-8"'
+
+
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """Return (username, password) from `Authorization: Basic`, or None if the header is absent.
+
+    RFC 7617: base64 of `user-id ":" password`, split at the first colon (a user id cannot
+    contain one). Only UTF-8 is accepted; anything that does not decode is malformed.
+    """
+    parts = authentication.get_authorization_header(request).split()
+    if not parts or parts[0].lower() != b"basic":
+        return None
+    if len(parts) != 2:
+        raise MalformedCredentials("Authorization: Basic takes exactly one base64 value.")
+    try:
+        decoded = base64.b64decode(parts[1], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise MalformedCredentials("Basic credentials must be base64 of UTF-8 text.") from exc
+    username, colon, password = decoded.partition(":")
+    if not colon:
+        raise MalformedCredentials("Basic credentials must read username:password.")
+    return username, password
+
+
+class LoginView(APIView):
+    """Exchanges a username and password for a new session token.
+
+    Credentials come in `Authorization: Basic`, or as a JSON body. The password is checked
+    only after app identity, the app's throttle and the login failure budgets have passed.
+    """
+
+    permission_classes = [HasClient]
+
+    @extend_schema(
+        request=LoginSerializer,
+        responses={
+            201: LoginResultSerializer,
+            401: OpenApiResponse(description="invalid_credentials, malformed_credentials or client_required"),
+            429: OpenApiResponse(description="too_many_attempts, with Retry-After"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        client_id = calling_client_id(request)  # even for a browser session: the token is bound to an app
+        credentials = basic_credentials(request)
+        if credentials is None:
+            serializer = LoginSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            credentials = serializer.validated_data["username"], serializer.validated_data["password"]
+        username, password = credentials
+        user = credentials_check(request=request, username=username, password=password)
+        session, token = login_session_create(
+            user=user,
+            client_id=client_id,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            ip=client_ip(request),
+        )
+        result = {"token": token, "session_id": session.pk, "expires_at": session.expires_at}
+        return token_response(LoginResultSerializer(result).data, status.HTTP_201_CREATED)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if response.status_code == status.HTTP_401_UNAUTHORIZED:
+            challenges = response.get("WWW-Authenticate")
+            response["WWW-Authenticate"] = f"{BASIC_CHALLENGE}, {challenges}" if challenges else BASIC_CHALLENGE
+        return response
+
+
+class SessionListView(APIView):
+    """Lists the caller's live login sessions; `current` marks the one making this request."""
+
+    @extend_schema(responses=LoginSessionSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        sessions = login_sessions_live(user=request.user)
+        return Response(LoginSessionSerializer(sessions, many=True, context={"request": request}).data)
+
+
+class SessionDetailView(APIView):
+    """Revokes one of the caller's sessions; another user's session reads as not found."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, session_id: str) -> Response:
+        session = get_object_or_404(login_sessions_live(user=request.user), pk=session_id)
+        login_session_revoke(session=session, request=request, reason="revoked")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutView(APIView):
+    """Revokes the session token that authenticated this request."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.auth, LoginSession):
+            raise SessionTokenRequired()
+        login_session_revoke(session=request.auth, request=request, reason="logout")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    """Signs the caller out everywhere: every session token and JWT refresh token is revoked."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        user_logout_all(user=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
