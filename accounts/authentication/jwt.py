@@ -1,0 +1,92 @@
+"""JWT access tokens: `Authorization: Bearer <token>`, verified by signature, no database query.
+
+Two kinds of JWT share the `Bearer` scheme (API.md §1): ours, signed with JWT_PRIVATE_KEY_FILE,
+and the OAuth2 server's RFC 9068 access tokens. The rule that splits them, read from the
+token's header before any verification:
+
+- header `kid` is one of our JWKS kids: ours. Verified strictly; any failure is 401.
+- header `typ` is `at+jwt` and `kid` is not ours: an OAuth2 access token. `authenticate`
+  returns None and OAuth2Authentication, after this class, verifies it.
+- anything else (not a JWT, no kid, an unknown kid, an ID token): ours, and 401. An unknown
+  kid is refused here rather than passed on, so a forged token cannot fall through to an
+  anonymous request.
+
+Only `token_type: access` is accepted: refresh tokens and the anonymous signup tokens (signed
+with the same key) get 401 here on every endpoint.
+"""
+
+from rest_framework.request import Request
+from rest_framework_simplejwt import authentication
+from rest_framework_simplejwt.exceptions import TokenError
+
+from accounts import jwt
+from accounts.exceptions import ClientMismatch, MalformedCredentials
+from accounts.models import User
+from accounts.tokens import AccessToken, InvalidToken
+
+
+class JWTAuthentication(authentication.JWTAuthentication):
+    """Authenticates the user named by a JWT access token, bound to the app presenting it.
+
+    The app must identify itself as well (X-Api-Key or a signature, handled before this class);
+    a token obtained by another app gets 401 `client_mismatch`. The user is built from the
+    token's claims without a query (see `get_user`), so a deactivated user's access token
+    keeps working until it expires: JWT_ACCESS_TOKEN_LIFETIME bounds that (docs/jwt.md).
+    """
+
+    scheme_name = "jwt"
+    www_authenticate_realm = "api"
+    user_model = User
+
+    def __init__(self) -> None:
+        # simplejwt looks the user model up on every instantiation (every request); get_user
+        # below builds the user from the token and never uses it.
+        pass
+
+    def authenticate(self, request: Request) -> tuple[User, AccessToken] | None:
+        header = self.get_header(request)
+        if header is None:
+            return None
+        raw_token = self.get_raw_token(header)
+        if raw_token is None:
+            return None  # another scheme (Key, Token, Basic, ...)
+        try:
+            token = self.get_validated_token(raw_token)
+        except jwt.ForeignToken:
+            return None  # an OAuth2 access token: OAuth2Authentication's to verify
+        app = getattr(request._request, "app", None)
+        if app is not None and app.client_id != token["client_id"]:
+            raise ClientMismatch()
+        return self.get_user(token), token
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        parts = header.split()
+        # RFC 9110 §11.1: the scheme name is case-insensitive.
+        if not parts or parts[0].lower() != b"bearer":
+            return None
+        if len(parts) != 2:
+            raise MalformedCredentials("Authorization: Bearer takes exactly one token.")
+        return parts[1]
+
+    def get_validated_token(self, raw_token: bytes) -> AccessToken:
+        try:
+            return AccessToken(raw_token)
+        except TokenError as exc:
+            raise InvalidToken() from exc
+
+    def get_user(self, validated_token: AccessToken) -> User:
+        """Return the token's user as a real User instance, without a database query.
+
+        `Model.from_db` with only the fields the token carries: the ORM, permissions and
+        serializers treat it as the user (filters, foreign keys, `request.user.id`), and any
+        other field (email, is_active, is_staff, ...) is deferred, loaded from the database on
+        first access, so it is never a stale copy or a blank.
+        """
+        sub, username = validated_token["sub"], validated_token.get("username")
+        if not (sub.isascii() and sub.isdigit() and len(sub) <= 19) or not isinstance(username, str):
+            raise InvalidToken()
+        return User.from_db(User.objects.db, ["id", "username"], [int(sub), username])
+
+    def authenticate_header(self, request: Request) -> str:
+        # RFC 6750 §3: the Bearer challenge; every scheme's challenge goes into the 401.
+        return f'Bearer realm="{self.www_authenticate_realm}"'

@@ -1,0 +1,190 @@
+"""Writes for JWT logins: issue, rotate (with reuse detection), revoke and purge refresh tokens.
+
+simplejwt leaves four holes that this module closes:
+
+1. Its OutstandingToken table stores each refresh token in the clear; RefreshTokenRecord keeps
+   the jti, the family and a SHA-256 digest, none of which can be presented as a token.
+2. Its rotation reads "is this token blacklisted?" and then writes, so two concurrent refreshes
+   of one token can both pass the read. Here one conditional UPDATE (`... WHERE used_at IS
+   NULL`) is both the check and the write: the database lets exactly one of them match.
+3. It has no reuse detection: a refresh token presented after it was rotated (by a thief, or by
+   the user after a thief) revokes the whole family, the login, and writes an audit event
+   (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
+4. It binds no token to the app that obtained it; every token here carries `client_id`.
+"""
+
+import hmac
+import uuid
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+
+from accounts import crypto, jwt
+from accounts.exceptions import ClientMismatch
+from accounts.models import AuditEvent, RefreshTokenRecord, User
+from accounts.services.audit import audit_event_record
+from accounts.tokens import AccessToken, InvalidToken, RefreshToken
+
+PURGE_BATCH_SIZE = 5_000
+
+
+class TokenPair(NamedTuple):
+    access: str
+    refresh: str
+
+
+def _token_pair_issue(*, user: User, client_id: str, family_id: uuid.UUID) -> tuple[TokenPair, RefreshTokenRecord]:
+    refresh = RefreshToken.for_app_user(user, client_id=client_id)
+    access = AccessToken.for_app_user(user, client_id=client_id)
+    refresh_token = str(refresh)
+    record = RefreshTokenRecord.objects.create(
+        jti=refresh["jti"],
+        family_id=family_id,
+        user=user,
+        client_id=client_id,
+        token_digest=crypto.token_digest(refresh_token),
+        issued_at=refresh.current_time,
+        expires_at=refresh.current_time + refresh.lifetime,
+    )
+    return TokenPair(access=str(access), refresh=refresh_token), record
+
+
+def token_pair_obtain(*, user: User, client_id: str) -> TokenPair:
+    """Start a JWT login for a user who has just proven their password: a new token family."""
+    pair, _ = _token_pair_issue(user=user, client_id=client_id, family_id=uuid.uuid4())
+    return pair
+
+
+def _refresh_token_claims(refresh: str, *, client_id: str) -> RefreshToken:
+    try:
+        token = RefreshToken(refresh)  # signature, kid, iss, aud, exp, type: accounts.jwt
+    except (TokenError, jwt.TokenInvalid) as exc:
+        raise InvalidToken() from exc
+    if token["client_id"] != client_id:
+        raise ClientMismatch()
+    return token
+
+
+def refresh_token_rotate(*, refresh: str, client_id: str, request: HttpRequest | None = None) -> TokenPair:
+    """Exchange a live refresh token for a new pair; the presented token is dead from then on.
+
+    Presenting a token that was already exchanged is reuse: the whole family is revoked, an
+    audit event is written, and the caller gets 401 like any other dead token.
+    """
+    token = _refresh_token_claims(refresh, client_id=client_id)
+    jti, digest, now = token["jti"], crypto.token_digest(refresh), timezone.now()
+
+    with transaction.atomic():
+        # The check and the write are one statement. On PostgreSQL a concurrent UPDATE of the
+        # same row waits for this transaction, then re-evaluates its WHERE and matches nothing:
+        # of N concurrent refreshes exactly one sees `1`. SQLite runs writers one at a time.
+        won = RefreshTokenRecord.objects.filter(
+            jti=jti, token_digest=digest, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if won:
+            record = RefreshTokenRecord.objects.select_related("user").get(jti=jti)
+            if record.user.is_active:
+                pair, successor = _token_pair_issue(
+                    user=record.user, client_id=record.client_id, family_id=record.family_id
+                )
+                RefreshTokenRecord.objects.filter(pk=record.pk).update(replaced_by=successor)
+                return pair
+            # A deactivated user's logins end at their next refresh.
+            refresh_token_family_revoke(family_id=record.family_id)
+    if won:
+        raise InvalidToken()
+
+    record = RefreshTokenRecord.objects.select_related("user").filter(jti=jti).first()
+    if record is None or not hmac.compare_digest(record.token_digest, digest):
+        raise InvalidToken()  # purged, or never issued by this server with this digest
+    if record.used_at is not None:
+        revoked = refresh_token_family_revoke(family_id=record.family_id)
+        audit_event_record(
+            kind=AuditEvent.Kind.REFRESH_REUSED,
+            request=request,
+            user=record.user,
+            client_id=client_id,
+            family_id=str(record.family_id),
+            revoked=revoked,
+        )
+    raise InvalidToken()  # reused, revoked or expired: all read the same
+
+
+def refresh_token_family_revoke(*, family_id: uuid.UUID) -> int:
+    """Revoke every live refresh token of one login; return how many were revoked."""
+    return RefreshTokenRecord.objects.filter(family_id=family_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def refresh_token_revoke(*, refresh: str, client_id: str) -> int:
+    """End the login a refresh token belongs to (RFC 7009); return how many tokens were revoked.
+
+    An invalid, expired or unknown token revokes nothing and is not an error (RFC 7009 §2.2),
+    so the endpoint reveals nothing about tokens; another app's token is refused.
+    """
+    try:
+        token = _refresh_token_claims(refresh, client_id=client_id)
+    except InvalidToken:
+        return 0
+    record = RefreshTokenRecord.objects.filter(jti=token["jti"]).only("family_id", "token_digest").first()
+    if record is None or not hmac.compare_digest(record.token_digest, crypto.token_digest(refresh)):
+        return 0
+    return refresh_token_family_revoke(family_id=record.family_id)
+
+
+def refresh_tokens_revoke_for_user(*, user: User) -> int:
+    """Revoke every refresh token of the user, on every app (logout-all); return the count.
+
+    Access tokens already issued stay valid until they expire (JWT_ACCESS_TOKEN_LIFETIME): they
+    are checked by signature alone. See docs/jwt.md.
+    """
+    return RefreshTokenRecord.objects.filter(user_id=user.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def token_verify(*, token: str, client_id: str) -> dict[str, Any]:
+    """Return the claims of a valid access token or live refresh token of this app, or raise.
+
+    An access token is checked as every request checks it, by signature and claims; a refresh
+    token must also be live in the database. Anonymous signup tokens are not verified here.
+    """
+    token_type = jwt.unverified_token_type(token)
+    if token_type == RefreshToken.token_type:
+        claims = _refresh_token_claims(token, client_id=client_id).payload
+        live = RefreshTokenRecord.objects.filter(
+            jti=claims["jti"],
+            token_digest=crypto.token_digest(token),
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).exists()
+        if not live:
+            raise InvalidToken()
+        return claims
+    if token_type != AccessToken.token_type:
+        raise InvalidToken()
+    try:
+        claims = jwt.jwt_decode(token, token_type=AccessToken.token_type)
+    except jwt.TokenInvalid as exc:
+        raise InvalidToken() from exc
+    if claims["client_id"] != client_id:
+        raise ClientMismatch()
+    return claims
+
+
+def refresh_tokens_purge(*, now: datetime | None = None) -> int:
+    """Delete the records of expired refresh tokens; return how many were deleted.
+
+    An expired token is refused by its `exp` claim alone, so its record has no more use. Deleted
+    in batches so that a large backlog never holds one long lock.
+    """
+    now = timezone.now() if now is None else now
+    expired = RefreshTokenRecord.objects.filter(expires_at__lt=now)
+    deleted = 0
+    while batch := list(expired.values_list("pk", flat=True)[:PURGE_BATCH_SIZE]):
+        deleted += RefreshTokenRecord.objects.filter(pk__in=batch).delete()[0]
+    return deleted
