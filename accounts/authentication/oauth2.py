@@ -1,0 +1,82 @@
+"""OAuth2 access tokens: `Authorization: Bearer <RFC 9068 JWT>` from the server at /o/.
+
+The last Bearer scheme: JWTAuthentication, before it, verifies this API's own JWTs and passes
+on the tokens typed `at+jwt` that another key signed. Whatever reaches this class with a
+Bearer header is verified here, so a Bearer token that neither class accepts gets 401.
+"""
+
+from rest_framework import authentication
+from rest_framework.request import Request
+
+from accounts.authentication.base import set_app
+from accounts.exceptions import ClientMismatch, MalformedCredentials
+from accounts.models import User
+from accounts.oauth.resource_server import access_token_verify
+from accounts.oauth.tokens import AccessTokenClaims, AccessTokenInvalid
+from accounts.records import AppIdentity
+from accounts.tokens import InvalidToken
+
+
+class OAuth2Authentication(authentication.BaseAuthentication):
+    """Authenticates an OAuth2 access token and, by its `client_id`, the app that holds it.
+
+    No database query: the token is checked as OAUTH2_RESOURCE_SERVER_MODE says (by default
+    with the server's own public key) and the user is built from its claims. So a revoked
+    token, or a deactivated user's, keeps working here until it expires (5 minutes); the
+    introspection mode trades a call per request for stopping it at once (docs/oauth2.md).
+
+    The token names its app, so no API key is needed. If an API key or a signature names one
+    too, it must be the same client_id, or the request gets 401 `client_mismatch`. The verified
+    claims are kept as `request.oauth2_token`, which TokenHasScope reads.
+
+    A client credentials token has no user: like an API key it identifies the app and returns
+    None, so endpoints that need a person answer 401, as for any app without a user.
+    """
+
+    keyword = "Bearer"
+    scheme_name = "oauth2"
+
+    def authenticate(self, request: Request) -> tuple[User, AccessTokenClaims] | None:
+        token = self._bearer_token(request)
+        if token is None:
+            return None
+        try:
+            claims = access_token_verify(token, request=request._request)
+        except AccessTokenInvalid as exc:
+            raise InvalidToken() from exc
+        app = getattr(request._request, "app", None)
+        if app is None:
+            set_app(request, AppIdentity(client_id=claims.client_id, scheme=self.scheme_name))
+        elif app.client_id != claims.client_id:
+            raise ClientMismatch()
+        request._request.oauth2_token = claims
+        if not claims.has_user:
+            return None
+        return self._user(claims), claims
+
+    def _bearer_token(self, request: Request) -> str | None:
+        parts = authentication.get_authorization_header(request).split()
+        # RFC 9110 §11.1: the scheme name is case-insensitive.
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise MalformedCredentials("Authorization: Bearer takes exactly one token.")
+        try:
+            return parts[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise MalformedCredentials("A Bearer token must be ASCII.") from exc
+
+    @staticmethod
+    def _user(claims: AccessTokenClaims) -> User:
+        """Return the token's user as a User instance without a query, as JWTAuthentication does.
+
+        Only id and username are set; any other field is deferred, read from the database on
+        first access, so it is never a stale or blank copy.
+        """
+        if not (claims.subject.isascii() and claims.subject.isdigit()) or not claims.username:
+            raise InvalidToken()
+        return User.from_db(User.objects.db, ["id", "username"], [int(claims.subject), claims.username])
+
+    def authenticate_header(self, request: Request) -> str:
+        # RFC 6750 §3.
+        return f'{self.keyword} realm="api"'

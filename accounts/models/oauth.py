@@ -1,0 +1,53 @@
+"""OAuth2 client registrations: django-oauth-toolkit's application, with this project's policy."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from oauth2_provider.models import AbstractApplication
+
+
+class OAuthApplication(AbstractApplication):
+    """An OAuth2 client (OAUTH2_PROVIDER_APPLICATION_MODEL), allowed only the grants RFC 9700 keeps.
+
+    The toolkit's own model, swapped in at the start of the project (swapping later means
+    migrating every token table) to add one column: `first_party`, which the legacy password
+    grant requires.
+    """
+
+    first_party = models.BooleanField(
+        default=False,
+        help_text=(
+            "An app this organisation builds and ships itself. Only a confidential first-party app may "
+            "use the legacy password grant, and only while OAUTH2_ALLOW_PASSWORD_GRANT is on."
+        ),
+    )
+
+    class Meta(AbstractApplication.Meta):
+        swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+        verbose_name = "OAuth2 application"
+
+    def clean(self) -> None:
+        super().clean()
+        # RFC 9700 §2.1.2: no implicit grant; the OIDC hybrid flow also returns tokens
+        # in the front channel, so it goes with it.
+        if self.authorization_grant_type in (self.GRANT_IMPLICIT, self.GRANT_OPENID_HYBRID):
+            raise ValidationError(
+                {"authorization_grant_type": "Use the authorization code grant with PKCE (RFC 9700 §2.1.2)."}
+            )
+        if self.authorization_grant_type == self.GRANT_DEVICE_CODE:
+            raise ValidationError({"authorization_grant_type": "This server does not offer the device flow."})
+        # RFC 9700 §2.4: the password grant MUST NOT be used; kept only for first-party confidential apps.
+        if self.authorization_grant_type == self.GRANT_PASSWORD and not self.may_use_password_grant:
+            raise ValidationError(
+                {"authorization_grant_type": "The password grant is for confidential first-party apps only."}
+            )
+        # RFC 6749 §4.4: client credentials authenticate the client itself, so it needs a secret.
+        if (
+            self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS
+            and self.client_type != self.CLIENT_CONFIDENTIAL
+        ):
+            raise ValidationError({"client_type": "The client credentials grant needs a confidential client."})
+
+    @property
+    def may_use_password_grant(self) -> bool:
+        """Return whether this app could use the password grant if the setting allowed it."""
+        return self.first_party and self.client_type == self.CLIENT_CONFIDENTIAL

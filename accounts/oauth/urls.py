@@ -1,0 +1,33 @@
+"""The authorization server's endpoints, mounted at /o/ under the toolkit's namespace.
+
+Listed one by one rather than including oauth2_provider.urls whole, which would also publish
+pages this project does not offer: application management for any signed-in user (here apps
+are registered by operators, in the admin or with `createapplication`), the device flow,
+dynamic client registration and RP-initiated logout.
+"""
+
+from django.urls import path, re_path
+from oauth2_provider import views as oauth2_views
+
+from accounts.oauth import views
+
+app_name = "oauth2_provider"  # the toolkit reverses its own URL names in this namespace
+
+urlpatterns = [
+    path("authorize/", oauth2_views.AuthorizationView.as_view(), name="authorize"),
+    path("token/", oauth2_views.TokenView.as_view(), name="token"),
+    path("revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
+    path("introspect/", views.IntrospectTokenView.as_view(), name="introspect"),
+    path("userinfo/", oauth2_views.UserInfoView.as_view(), name="user-info"),
+    re_path(
+        r"^\.well-known/openid-configuration/?$",
+        oauth2_views.ConnectDiscoveryInfoView.as_view(),
+        name="oidc-connect-discovery-info",
+    ),
+    path(
+        ".well-known/oauth-authorization-server",
+        oauth2_views.OAuthServerMetadataView.as_view(),
+        name="oauth-server-metadata",
+    ),
+    path(".well-known/jwks.json", oauth2_views.JwksInfoView.as_view(), name="jwks-info"),
+]
