@@ -1,0 +1,61 @@
+"""Anonymous signup tokens: `Authorization: Bearer <JWT>` whose token_type is "anonymous"."""
+
+from django.contrib.auth.models import AnonymousUser
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from accounts.exceptions import ClientMismatch, ClientRequired, MalformedCredentials
+from accounts.jwt import TokenInvalid, jwt_decode, unverified_token_type
+from signup.selectors import anonymous_token_consumed
+
+TOKEN_TYPE = "anonymous"
+
+
+class InvalidAnonymousToken(exceptions.AuthenticationFailed):
+    # One message for forged, tampered, expired and consumed tokens.
+    default_detail = "Invalid or expired anonymous token."
+    default_code = "invalid_token"
+
+
+class AnonymousTokenAuthentication(authentication.BaseAuthentication):
+    """Authenticates a short-lived anonymous token, issued for a solved captcha; never a user.
+
+    Only the signup views and whoami list this class, so the token opens nothing else; and the
+    user schemes (JWTAuthentication) refuse its token_type everywhere. `request.user` stays an
+    AnonymousUser, so IsAuthenticated refuses it too; `request.auth` holds the verified claims.
+    It must come after the app-identity schemes: the token is bound to the app it was issued to.
+    """
+
+    keyword = "Bearer"
+    scheme_name = "anonymous"
+
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, dict] | None:
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise MalformedCredentials("Authorization: Bearer takes exactly one token.")
+        try:
+            token = parts[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise MalformedCredentials("Token must be ASCII.") from exc
+        # Unverified, only to choose the scheme: a user's access token is another scheme's to
+        # judge. Whatever the token claims here, jwt_decode then verifies it as anonymous or fails.
+        if unverified_token_type(token) != TOKEN_TYPE:
+            return None
+        try:
+            claims = jwt_decode(token, token_type=TOKEN_TYPE)
+        except TokenInvalid as exc:
+            raise InvalidAnonymousToken() from exc
+        app = getattr(request._request, "app", None)
+        if app is None:
+            raise ClientRequired()
+        # A token lifted from one app cannot be spent under another app's key (and limits).
+        if claims["client_id"] != app.client_id:
+            raise ClientMismatch()
+        if anonymous_token_consumed(jti=claims["jti"]):
+            raise InvalidAnonymousToken()
+        return AnonymousUser(), claims
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'
