@@ -1,4 +1,4 @@
-"""Admin for users, apps and keys (secrets shown once), usage and the audit log."""
+"""Admin for users, apps and keys (secrets shown once), usage, login sessions and the audit log."""
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
@@ -6,9 +6,19 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
+from oauth2_provider.admin import ApplicationAdmin  # importing it registers the toolkit's admins
 
 from accounts import services
-from accounts.models import ApiClient, ApiKey, AuditEvent, UsageRecord, User
+from accounts.models import (
+    ApiClient,
+    ApiKey,
+    AuditEvent,
+    LoginSession,
+    OAuthApplication,
+    RefreshTokenRecord,
+    UsageRecord,
+    User,
+)
 from accounts.selectors import client_daily_calls
 
 admin.site.register(User, UserAdmin)
@@ -134,3 +144,73 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["kind"]
     search_fields = ["username", "client_id", "ip"]
     date_hierarchy = "created_at"
+
+
+# --- Login sessions ------------------------------------------------------------------------------
+
+
+@admin.register(LoginSession)
+class LoginSessionAdmin(ReadOnlyAdmin):
+    """Sessions are read-only here (the token digest is not even shown); staff can revoke them."""
+
+    list_display = ["user", "client_id", "created_at", "last_used_at", "expires_at", "revoked_at", "ip"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "client_id"]
+    search_fields = ["user__username", "client_id", "ip"]
+    date_hierarchy = "created_at"
+    fields = ["id", "user", "client_id", "created_at", "last_used_at", "expires_at", "revoked_at", "user_agent", "ip"]
+    actions = ["revoke"]
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.change_loginsession")
+
+    @admin.action(description="Revoke selected sessions now", permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
+        revoked = sum(
+            services.login_session_revoke(session=session, request=request, reason="admin")
+            for session in queryset.select_related("user")
+        )
+        self.message_user(request, f"Revoked {revoked} session(s).", messages.SUCCESS)
+
+
+# --- OAuth2 applications -------------------------------------------------------------------------
+
+# The toolkit registers its admin for the (swapped) application model; this one adds first_party.
+# Its tokens and grants keep the toolkit's admins, which never show a token or code in full.
+admin.site.unregister(OAuthApplication)
+
+
+@admin.register(OAuthApplication)
+class OAuthApplicationAdmin(ApplicationAdmin):
+    """The toolkit's application admin: the secret is shown while adding, then stored hashed."""
+
+    list_display = ["name", "client_id", "client_type", "authorization_grant_type", "first_party", "created"]
+    list_filter = ["client_type", "authorization_grant_type", "first_party", "skip_authorization"]
+    search_fields = ["name", "client_id"]
+
+
+# --- JWT refresh tokens --------------------------------------------------------------------------
+
+
+@admin.register(RefreshTokenRecord)
+class RefreshTokenRecordAdmin(ReadOnlyAdmin):
+    """Refresh tokens are read-only here (they hold no token, only ids); staff can end a login."""
+
+    list_display = ["jti_prefix", "user", "client_id", "family_id", "issued_at", "expires_at", "used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), ("used_at", admin.EmptyFieldListFilter), "client_id"]
+    search_fields = ["user__username", "client_id", "=family_id", "=jti"]
+    date_hierarchy = "issued_at"
+    fields = ["jti", "family_id", "user", "client_id", "issued_at", "expires_at", "used_at", "revoked_at"]
+    actions = ["revoke_family"]
+
+    @admin.display(description="jti")
+    def jti_prefix(self, obj: RefreshTokenRecord) -> str:
+        return f"{obj.jti[:8]}…"
+
+    def has_revoke_family_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.change_refreshtokenrecord")
+
+    @admin.action(description="Revoke the whole login of the selected tokens", permissions=["revoke_family"])
+    def revoke_family(self, request: HttpRequest, queryset: QuerySet) -> None:
+        families = set(queryset.values_list("family_id", flat=True))
+        revoked = sum(services.refresh_token_family_revoke(family_id=family) for family in families)
+        self.message_user(request, f"Revoked {revoked} token(s) in {len(families)} login(s).", messages.SUCCESS)

@@ -4,10 +4,13 @@ import hashlib
 import secrets
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 __all__ = [
     "InvalidToken",
     "decrypt_secret",
+    "derive_payload_key",
     "encrypt_secret",
     "generate_client_id",
     "generate_key_id",
@@ -80,3 +83,20 @@ def reencrypt_secret(ciphertext: str, *, keys: list[str]) -> str:
     """Re-encrypt a stored secret under the newest key-encryption key (MultiFernet.rotate)."""
     return _fernet(keys).rotate(ciphertext.encode()).decode()
 
+
+# --- Signed and encrypted requests (RFC 9421 signatures, JWE payloads) --------------------------
+
+PAYLOAD_KEY_INFO = b"apiproject/jwe/v1"
+
+
+def derive_payload_key(secret: str, key_id: str) -> bytes:
+    """Return the 256-bit JWE content key of one API key: HKDF-SHA256(secret, salt=key_id).
+
+    HKDF (RFC 5869) is right because the secret is already 256 bits of CSPRNG output: no
+    stretching is needed, only a key separated from the HMAC signing key. Using the secret
+    directly for both HMAC and AES would put one key under two algorithms; the `info` label
+    binds the output to this one purpose and version, and the key id as salt gives every key
+    its own derivation.
+    """
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=key_id.encode(), info=PAYLOAD_KEY_INFO)
+    return hkdf.derive(secret.encode())

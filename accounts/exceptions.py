@@ -37,3 +37,28 @@ class ClientMismatch(exceptions.AuthenticationFailed):
 class InsufficientScope(exceptions.PermissionDenied):
     default_detail = "The token lacks the scope this endpoint needs."
     default_code = "insufficient_scope"
+
+
+# --- User credentials and login sessions ---------------------------------------------------------
+
+
+class InvalidCredentials(exceptions.AuthenticationFailed):
+    # One message for an unknown user, a wrong password and an inactive account.
+    default_detail = "Invalid username or password."
+    default_code = "invalid_credentials"
+
+
+class InvalidSessionToken(exceptions.AuthenticationFailed):
+    # One message for unknown, revoked, expired and idle tokens and for inactive users.
+    default_detail = "Invalid or expired token."
+    default_code = "invalid_token"
+
+
+class TooManyLoginAttempts(exceptions.Throttled):
+    default_detail = "Too many failed logins; try again later."
+    default_code = "too_many_attempts"
+
+
+class SessionTokenRequired(exceptions.PermissionDenied):
+    default_detail = "This endpoint acts on the session token that authenticated the request."
+    default_code = "session_token_required"

@@ -1,4 +1,4 @@
-"""Reads reused across the accounts app: cached key lookups and usage reports."""
+"""Reads reused across the accounts app: cached key lookups, usage reports, login sessions."""
 
 import re
 import threading
@@ -6,11 +6,12 @@ import time
 
 from cachetools import TTLCache
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
 from accounts import crypto
 from accounts.keys import secret_encryption_keys
-from accounts.models import ApiKey, UsageRecord
+from accounts.models import ApiKey, LoginSession, UsageRecord
 from accounts.records import KeyRecord
 
 # Per process. Bounded, so a flood of random key ids cannot grow memory; short-lived, so a
@@ -111,3 +112,29 @@ def client_daily_calls(*, client, days: int = 30) -> list[tuple[str, int]]:
     rows = UsageRecord.objects.filter(client=client).values("day").annotate(n=Sum("count")).order_by("-day")[:days]
     return [(row["day"].isoformat(), row["n"]) for row in reversed(rows)]
 
+
+
+# --- Login sessions ------------------------------------------------------------------------------
+
+
+def login_session_by_token(token: str) -> LoginSession | None:
+    """Return the session (with its user) whose token this is, or None; one indexed query.
+
+    Not cached in process memory: a revoked token must be refused by every worker at once,
+    and a lookup on the unique digest index costs about as much as a cache round trip.
+    """
+    try:
+        return LoginSession.objects.select_related("user").get(token_digest=crypto.token_digest(token))
+    except LoginSession.DoesNotExist:
+        return None
+
+
+def login_sessions_live(*, user) -> QuerySet[LoginSession]:
+    """Return the user's sessions that can still authenticate: not revoked, expired or idle."""
+    now = timezone.now()
+    return LoginSession.objects.filter(
+        user=user,
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+        last_used_at__gt=now - settings.LOGIN_SESSION_IDLE_TIMEOUT,
+    )

@@ -2,10 +2,12 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import APP_IDENTITY_AUTHENTICATION, AnonymousTokenAuthentication
 from accounts.models import ApiClient
 from accounts.permissions import HasClient, IsStaff
 from accounts.selectors import client_usage_report
@@ -17,6 +19,14 @@ class WhoAmIView(APIView):
     """Names the user, the app and the schemes that authenticated this request."""
 
     permission_classes = [HasClient]
+
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        # An anonymous signup token opens whoami too (API.md §7). It goes after the app-identity
+        # schemes, which it is bound to, and before the user schemes, which refuse it with 401.
+        authenticators = super().get_authenticators()
+        apps = [a for a in authenticators if isinstance(a, APP_IDENTITY_AUTHENTICATION)]
+        users = [a for a in authenticators if not isinstance(a, APP_IDENTITY_AUTHENTICATION)]
+        return [*apps, AnonymousTokenAuthentication(), *users]
 
     @extend_schema(responses=WhoAmISerializer)
     def get(self, request: Request) -> Response:

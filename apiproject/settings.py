@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.functional import lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # generated dev keys and the SQLite file; git-ignored
@@ -31,8 +32,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "oauth2_provider",
+    # Before oauth2_provider, so that its templates and `createapplication` override the toolkit's.
     "accounts",
+    "oauth2_provider",
     "purchases",
     "signup",
 ]
@@ -118,7 +120,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LOGIN_URL = "/admin/login/"
+# The sign-in page in front of /o/authorize/ (any active user; the admin's login is staff-only).
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/api/docs/"
 
 # --- Internationalisation and static files ---------------------------------------------------
 
@@ -164,7 +168,12 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 REST_FRAMEWORK = {
     # App identity first: those classes record the calling app and let the user schemes run.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.HttpSignatureAuthentication",
         "accounts.authentication.ApiKeyAuthentication",
+        # Then the user schemes: each returns None for headers that are not its own.
+        "accounts.authentication.SessionTokenAuthentication",
+        "accounts.authentication.JWTAuthentication",  # Bearer JWTs of our key; OAuth2's pass on
+        "accounts.authentication.OAuth2Authentication",  # the last Bearer scheme: 401 if not ours
         "accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -179,12 +188,14 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
+        "accounts.renderers.JoseRenderer",  # Accept: application/jose, signed requests only
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
+        "accounts.parsers.JoseParser",  # Content-Type: application/jose, signed requests only
     ],
     "DEFAULT_PAGINATION_CLASS": "apiproject.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -227,25 +238,140 @@ JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="apiproject-api")
 JWT_ACCESS_TOKEN_LIFETIME = timedelta(seconds=env.int("JWT_ACCESS_TOKEN_SECONDS", default=300))
 JWT_REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.int("JWT_REFRESH_TOKEN_SECONDS", default=86400))
 
+# --- JWT (djangorestframework-simplejwt; docs/jwt.md) ---------------------------------------
+
+# simplejwt reads SIMPLE_JWT once, at import. So the key, algorithm, kid, issuer, audience and
+# lifetimes are not here: accounts.tokens reads them from the JWT_* settings above when a token
+# is made or checked, and accounts.jwt fixes the algorithm by the key's type (ES256 for the
+# default EC P-256 key). What stays here is the token's shape, which never changes.
+SIMPLE_JWT = {
+    "ALGORITHM": "ES256",
+    # Never SECRET_KEY (simplejwt's default): nothing may sign with simplejwt's stock backend.
+    "SIGNING_KEY": None,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "sub",  # RFC 7519 §4.1.2
+    "TOKEN_TYPE_CLAIM": "token_type",  # "access", "refresh" or "anonymous" (RFC 8725 §3.11)
+    "JTI_CLAIM": "jti",
+    "ROTATE_REFRESH_TOKENS": True,  # done by accounts.services.tokens, atomically
+    "UPDATE_LAST_LOGIN": False,  # a write per refresh for nothing
+}
+
 # Refuse to start in production without the keys that protect stored secrets.
 if not DEBUG and not API_SECRET_ENCRYPTION_KEYS:
     raise environ.ImproperlyConfigured("API_SECRET_ENCRYPTION_KEYS is required when DJANGO_DEBUG=0")
 
-# --- OAuth2 authorization server (django-oauth-toolkit) -----------------------------------
+# --- Public signup (captcha, anonymous tokens, find-person, create-person; docs/signup.md) ---
+
+# "altcha" (self-hosted proof of work), "turnstile", "hcaptcha", or a dotted CaptchaBackend path.
+SIGNUP_CAPTCHA_BACKEND = env.str("SIGNUP_CAPTCHA_BACKEND", default="altcha")
+SIGNUP_CAPTCHA_TTL_SECONDS = env.int("SIGNUP_CAPTCHA_TTL_SECONDS", default=300)
+# Signs ALTCHA challenges; in debug an empty value means a key derived from SECRET_KEY.
+SIGNUP_ALTCHA_HMAC_KEY = env.str("SIGNUP_ALTCHA_HMAC_KEY", default="")
+SIGNUP_ALTCHA_COST = env.int("SIGNUP_ALTCHA_COST", default=100)
+SIGNUP_ALTCHA_MAX_NUMBER = env.int("SIGNUP_ALTCHA_MAX_NUMBER", default=20_000)
+# Turnstile and hCaptcha: the provider's secret and site key, and how we call siteverify.
+SIGNUP_CAPTCHA_SECRET = env.str("SIGNUP_CAPTCHA_SECRET", default="")
+SIGNUP_CAPTCHA_SITE_KEY = env.str("SIGNUP_CAPTCHA_SITE_KEY", default="")
+SIGNUP_CAPTCHA_VERIFY_URL = env.str("SIGNUP_CAPTCHA_VERIFY_URL", default="")
+SIGNUP_CAPTCHA_TIMEOUT_SECONDS = env.float("SIGNUP_CAPTCHA_TIMEOUT_SECONDS", default=3)
+SIGNUP_CAPTCHA_EXPECTED_HOSTNAME = env.str("SIGNUP_CAPTCHA_EXPECTED_HOSTNAME", default="")
+SIGNUP_CAPTCHA_EXPECTED_ACTION = env.str("SIGNUP_CAPTCHA_EXPECTED_ACTION", default="")
+# Lifetime of an anonymous signup token; the contract caps it at ten minutes.
+SIGNUP_ANONYMOUS_TOKEN_SECONDS = env.int("SIGNUP_ANONYMOUS_TOKEN_SECONDS", default=600)
+# Anonymous tokens minted per client IP (each also costs a solved captcha).
+SIGNUP_SESSION_RATE_PER_IP = env.str("SIGNUP_SESSION_RATE_PER_IP", default="20/hour")
+# Answers that can tell whether a person exists (find-person, and create-person's duplicate
+# check), counted per anonymous token over its whole life, per client IP and per app.
+SIGNUP_FIND_PERSON_LIMIT_PER_TOKEN = env.int("SIGNUP_FIND_PERSON_LIMIT_PER_TOKEN", default=10)
+SIGNUP_FIND_PERSON_RATE_PER_IP = env.str("SIGNUP_FIND_PERSON_RATE_PER_IP", default="30/hour")
+SIGNUP_FIND_PERSON_RATE_PER_APP = env.str("SIGNUP_FIND_PERSON_RATE_PER_APP", default="1000/hour")
+
+if not 0 < SIGNUP_ANONYMOUS_TOKEN_SECONDS <= 600:
+    raise environ.ImproperlyConfigured("SIGNUP_ANONYMOUS_TOKEN_SECONDS must be between 1 and 600")
+# Refuse to start in production with a captcha whose answers could be forged or not checked.
+if not DEBUG and SIGNUP_CAPTCHA_BACKEND == "altcha" and not SIGNUP_ALTCHA_HMAC_KEY:
+    raise environ.ImproperlyConfigured("SIGNUP_ALTCHA_HMAC_KEY is required when DJANGO_DEBUG=0")
+if not DEBUG and SIGNUP_CAPTCHA_BACKEND in ("turnstile", "hcaptcha") and not SIGNUP_CAPTCHA_SECRET:
+    raise environ.ImproperlyConfigured(f"SIGNUP_CAPTCHA_SECRET is required for {SIGNUP_CAPTCHA_BACKEND}")
+
+# --- OAuth2 authorization server (django-oauth-toolkit; docs/oauth2.md) ------------------------
+
+# The toolkit's application model plus a `first_party` flag (accounts/models/oauth.py). Swapped
+# before the first migration: swapping it later means migrating every token table.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "accounts.OAuthApplication"
+
+# RFC 9700 §2.4: the password grant MUST NOT be used. Legacy switch: when on, confidential apps
+# marked first-party (and registered for that grant) may use it; every other app still may not.
+OAUTH2_ALLOW_PASSWORD_GRANT = env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=False)
+# `iss` of access and ID tokens: the public URL of /o, e.g. https://api.example.com/o. Blank
+# derives it from each request's host, as the toolkit does; set it when the server has several
+# names, and always on a separate resource server, which must know whom to trust.
+OAUTH2_ISSUER = env.str("OAUTH2_ISSUER", default="")
+OAUTH2_REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.int("OAUTH2_REFRESH_TOKEN_SECONDS", default=14 * 86400))
+
+# How this API checks OAuth2 access tokens (accounts/oauth/resource_server.py):
+#   "local"          this process is the authorization server: its own public key, no I/O;
+#   "jwks"           a separate resource server: the issuer's keys from OAUTH2_JWKS_URL, cached;
+#   "introspection"  a separate resource server: RFC 7662 at OAUTH2_INTROSPECTION_URL, as a
+#                    confidential client, on every request (or cached for a few seconds).
+OAUTH2_RESOURCE_SERVER_MODE = env.str("OAUTH2_RESOURCE_SERVER_MODE", default="local")
+OAUTH2_JWKS_URL = env.str("OAUTH2_JWKS_URL", default="")
+OAUTH2_JWKS_CACHE_SECONDS = env.int("OAUTH2_JWKS_CACHE_SECONDS", default=300)
+OAUTH2_INTROSPECTION_URL = env.str("OAUTH2_INTROSPECTION_URL", default="")
+OAUTH2_INTROSPECTION_CLIENT_ID = env.str("OAUTH2_INTROSPECTION_CLIENT_ID", default="")
+OAUTH2_INTROSPECTION_CLIENT_SECRET = env.str("OAUTH2_INTROSPECTION_CLIENT_SECRET", default="")
+# 0: every request asks, so a revoked token stops at once; more trades that for fewer calls.
+OAUTH2_INTROSPECTION_CACHE_SECONDS = env.int("OAUTH2_INTROSPECTION_CACHE_SECONDS", default=0)
+OAUTH2_HTTP_TIMEOUT_SECONDS = env.float("OAUTH2_HTTP_TIMEOUT_SECONDS", default=3)
+
+if OAUTH2_RESOURCE_SERVER_MODE not in ("local", "jwks", "introspection"):
+    raise environ.ImproperlyConfigured("OAUTH2_RESOURCE_SERVER_MODE must be local, jwks or introspection")
+if OAUTH2_RESOURCE_SERVER_MODE != "local" and not OAUTH2_ISSUER:
+    raise environ.ImproperlyConfigured("OAUTH2_ISSUER is required on a separate resource server")
+if OAUTH2_RESOURCE_SERVER_MODE == "jwks" and not OAUTH2_JWKS_URL:
+    raise environ.ImproperlyConfigured("OAUTH2_JWKS_URL is required when OAUTH2_RESOURCE_SERVER_MODE=jwks")
+if OAUTH2_RESOURCE_SERVER_MODE == "introspection" and not (
+    OAUTH2_INTROSPECTION_URL and OAUTH2_INTROSPECTION_CLIENT_ID and OAUTH2_INTROSPECTION_CLIENT_SECRET
+):
+    raise environ.ImproperlyConfigured(
+        "OAUTH2_INTROSPECTION_URL, _CLIENT_ID and _CLIENT_SECRET are required for introspection"
+    )
+
+
+def _oidc_rsa_private_key_pem() -> str:
+    # Called on first use, not at import: the key comes from OIDC_RSA_PRIVATE_KEY_FILE through
+    # accounts.keys (which generates a dev key under var/ in debug), and a resource server that
+    # never signs anything runs without it.
+    from accounts.oauth.keys import signing_key_pem
+
+    return signing_key_pem()
+
 
 OAUTH2_PROVIDER = {
     # RFC 9700 (OAuth 2.0 Security Best Current Practice), adopted ahead of the toolkit's 4.0.
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
-    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
-    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
-    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
-    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
-    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # False only while the legacy switch is on; the validator then admits first-party apps only.
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": not OAUTH2_ALLOW_PASSWORD_GRANT,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # never ?access_token= in a URL
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,  # RFC 9207 `iss` against mix-up attacks
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # the database keeps SHA-256 checksums only
+    # These four turn an insecure value of their setting into an error of `check --deploy`.
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTH2_REFRESH_TOKEN_LIFETIME,
     "PKCE_REQUIRED": True,
-    "ACCESS_TOKEN_EXPIRE_SECONDS": 300,
+    "ALLOW_URI_WILDCARDS": False,  # redirect URIs match exactly
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_SECONDS", default=300),
+    # Access tokens are RFC 9068 JWTs; refresh tokens stay random strings, checked in the database.
+    "ACCESS_TOKEN_GENERATOR": "accounts.oauth.generators.access_token_generator",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
+    "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.validators.OAuth2Validator",
     "SCOPES": {
         "purchases:read": "Read your purchases",
         "purchases:write": "Create and change your purchases",
@@ -254,9 +380,18 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": ["purchases:read"],
     # https only in production; debug also allows http for loopback redirects (RFC 8252 §7.3).
+    # A native app's private-use scheme (com.example.app) is added here (RFC 8252 §7.1).
     "ALLOWED_REDIRECT_URI_SCHEMES": env.list(
         "OAUTH2_REDIRECT_URI_SCHEMES", default=["http", "https"] if DEBUG else ["https"]
     ),
+    # OpenID Connect, signed with the RSA key of OIDC_RSA_PRIVATE_KEY_FILE, read when first used.
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": lazy(_oidc_rsa_private_key_pem, str)(),
+    "OIDC_ISS_ENDPOINT": OAUTH2_ISSUER,
+    # Discovery advertises only what the server accepts: the code flow.
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token", "password"],
 }
 
 # --- Logging: structured audit lines on their own logger -------------------------------------
@@ -271,3 +406,14 @@ LOGGING = {
         "django.security.DisallowedHost": {"level": "ERROR"},
     },
 }
+
+# --- Login sessions (POST /api/v1/auth/login, Authorization: Token) ---------------------------
+
+# Absolute lifetime of a session token (no use extends it) and how long it may sit unused.
+LOGIN_SESSION_MAX_AGE = timedelta(seconds=env.int("LOGIN_SESSION_MAX_AGE_SECONDS", default=7 * 86400))
+LOGIN_SESSION_IDLE_TIMEOUT = timedelta(seconds=env.int("LOGIN_SESSION_IDLE_SECONDS", default=86400))
+# last_used_at is written at most this often per session, so most requests only read.
+LOGIN_SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
+# Failed password logins (every endpoint that takes a password) per window, in the shared cache.
+LOGIN_FAILURE_LIMIT_PER_USERNAME = env.str("LOGIN_FAILURE_LIMIT_PER_USERNAME", default="5/15m")
+LOGIN_FAILURE_LIMIT_PER_IP = env.str("LOGIN_FAILURE_LIMIT_PER_IP", default="20/15m")

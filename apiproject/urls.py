@@ -1,9 +1,12 @@
 """URL configuration: the API under /api/v1/, its schema and docs, the admin."""
 
 from django.contrib import admin
+from django.contrib.auth.views import LogoutView
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.oauth.views import LoginView
+from accounts.views_tokens import JwksView
 from apiproject import views
 
 api_v1 = [
@@ -16,9 +19,14 @@ api_v1 = [
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
+    re_path(r"^\.well-known/jwks\.json$", JwksView.as_view(), name="jwks"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
+    # The OAuth2 / OpenID Connect server, and the sign-in page its authorize endpoint sends people to.
+    path("o/", include("accounts.oauth.urls", namespace="oauth2_provider")),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
 ]
 
 handler404 = "apiproject.exceptions.handler404"

@@ -5,7 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 
 from accounts.permissions import HasClient
 from purchases.models import Purchase
-from purchases.permissions import IsOwner
+from purchases.permissions import HasPurchaseScope, IsOwner
 from purchases.serializers import PurchaseSerializer
 
 
@@ -13,7 +13,7 @@ class PurchaseViewSet(viewsets.ModelViewSet):
     """The caller's purchases; another user's purchase answers 403, a missing one 404."""
 
     serializer_class = PurchaseSerializer
-    permission_classes = [HasClient, IsAuthenticated, IsOwner]
+    permission_classes = [HasClient, IsAuthenticated, HasPurchaseScope, IsOwner]
 
     def get_queryset(self):
         if self.action == "list":

@@ -9,6 +9,7 @@ from django_redis.cache import RedisCache
 from rest_framework.test import APIClient
 
 from accounts.selectors import key_cache_clear
+from accounts.services import login_session_create
 from accounts.usage import usage_discard
 from tests.accounts.factories import ApiCredentials, UserFactory, make_api_client
 
@@ -81,8 +82,9 @@ def app_client(api_client: APIClient, api_key: ApiCredentials) -> APIClient:
 
 
 @pytest.fixture
-def user_client(app_client: APIClient, user) -> APIClient:
-    """An app-identified client signed in as `user` (Django session; CSRF not enforced in tests)."""
-    app_client.force_login(user)
+def user_client(app_client: APIClient, api_key: ApiCredentials, user) -> APIClient:
+    """An app-identified client signed in as `user` with a login session token (X-Api-Key + Token)."""
+    _, token = login_session_create(user=user, client_id=api_key.client.client_id)
+    app_client.credentials(HTTP_X_API_KEY=api_key.key_id, HTTP_AUTHORIZATION=f"Token {token}")
     return app_client
 

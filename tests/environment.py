@@ -33,6 +33,10 @@ os.environ.setdefault(
     "API_SECRET_ENCRYPTION_KEYS",
     "4L0R3c1hUn2nqwcKl3Lz2xD5ZQfFz0m1v8C7oYtN9eM=,hMlF0p2f2sQ8J3p1XbV0c7wqJ1t6o6u5n4z9kq2wX0E=",
 )
+# Signup: a throwaway challenge-signing key, and proof of work cheap enough to solve in tests.
+os.environ.setdefault("SIGNUP_ALTCHA_HMAC_KEY", "test-only-altcha-hmac-key")
+os.environ.setdefault("SIGNUP_ALTCHA_COST", "1")
+os.environ.setdefault("SIGNUP_ALTCHA_MAX_NUMBER", "20")
 if "JWT_PRIVATE_KEY_FILE" not in os.environ:
     os.environ["JWT_PRIVATE_KEY_FILE"] = _write_key("jwt-es256.pem", ec.generate_private_key(ec.SECP256R1()))
 if "OIDC_RSA_PRIVATE_KEY_FILE" not in os.environ:

@@ -10,8 +10,27 @@ from accounts.services.clients import (
     api_secrets_reencrypt,
     usage_buckets_add,
 )
+from accounts.services.sessions import (
+    credentials_check,
+    login_session_create,
+    login_session_revoke,
+    login_session_touch,
+    login_sessions_revoke_all,
+    user_logout_all,
+)
+from accounts.services.tokens import (
+    TokenPair,
+    refresh_token_family_revoke,
+    refresh_token_revoke,
+    refresh_token_rotate,
+    refresh_tokens_purge,
+    refresh_tokens_revoke_for_user,
+    token_pair_obtain,
+    token_verify,
+)
 
 __all__ = [
+    "TokenPair",
     "api_client_create",
     "api_key_issue",
     "api_key_revoke",
@@ -20,5 +39,18 @@ __all__ = [
     "api_secrets_reencrypt",
     "audit_event_record",
     "client_ip",
+    "credentials_check",
+    "login_session_create",
+    "login_session_revoke",
+    "login_session_touch",
+    "login_sessions_revoke_all",
+    "refresh_token_family_revoke",
+    "refresh_token_revoke",
+    "refresh_token_rotate",
+    "refresh_tokens_purge",
+    "refresh_tokens_revoke_for_user",
+    "token_pair_obtain",
+    "token_verify",
     "usage_buckets_add",
+    "user_logout_all",
 ]

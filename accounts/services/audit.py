@@ -1,5 +1,6 @@
 """The security audit log: one row and one structured log line per event."""
 
+import ipaddress
 import json
 import logging
 
@@ -50,5 +51,13 @@ def audit_event_record(
 
 
 def client_ip(request) -> str:
-    """Return the peer address Django saw (REMOTE_ADDR; a trusted proxy must set it correctly)."""
-    return request.META.get("REMOTE_ADDR", "")
+    """Return the peer address Django saw (REMOTE_ADDR; a trusted proxy must set it correctly).
+
+    Anything that is not an IP address reads as "" (unknown), so it cannot break an insert
+    into an address column.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return ""

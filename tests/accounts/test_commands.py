@@ -91,3 +91,13 @@ def test_seed_demo_refuses_to_run_outside_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DJANGO_DEBUG"):
         _run("seed_demo")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["public", "implicit", "--redirect-uris", "https://app.example/cb"], ["public", "client-credentials"]],
+    ids=["implicit-grant", "public-client-credentials"],
+)
+def test_createapplication_refuses_forbidden_grants_with_non_zero_exit(args):
+    with pytest.raises(CommandError):
+        _run("createapplication", *args, "--name", "Refused")

@@ -15,11 +15,12 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "api.example.com",
     "API_SECRET_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "DJANGO_SECURE_SSL_REDIRECT": "1",
+    "SIGNUP_ALTCHA_HMAC_KEY": "c" * 43,
 }
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "API_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "API_", "SIGNUP_"))}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
     )
@@ -43,3 +44,16 @@ def test_missing_encryption_keys_refuse_to_start_outside_debug():
     result = _manage("check", **env)
     assert result.returncode != 0
     assert "API_SECRET_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_missing_altcha_hmac_key_refuses_to_start_outside_debug():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SIGNUP_ALTCHA_HMAC_KEY"}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "SIGNUP_ALTCHA_HMAC_KEY" in result.stderr
+
+
+def test_anonymous_token_lifetime_over_ten_minutes_refuses_to_start():
+    result = _manage("check", **PRODUCTION, SIGNUP_ANONYMOUS_TOKEN_SECONDS="601")
+    assert result.returncode != 0
+    assert "SIGNUP_ANONYMOUS_TOKEN_SECONDS" in result.stderr
