@@ -48,7 +48,7 @@ def decrypt_payload(token: str, *, key: bytes, key_id: str) -> bytes:
     try:
         parsed.deserialize(token)
         header = json.loads(parsed.objects["protected"])
-    except (JWException, ValueError, KeyError) as exc:
+    except (JWException, ValueError, KeyError, RecursionError) as exc:
         raise PayloadError("The JWE is malformed.") from exc
     if (
         not isinstance(header, dict)

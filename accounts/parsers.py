@@ -1,13 +1,27 @@
-"""Request body parsers: JWE-encrypted JSON from signed clients."""
+"""Request body parsers: JSON that cannot exhaust the stack, and JWE-encrypted JSON from signed clients."""
 
 import io
 
-from rest_framework import exceptions
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework import exceptions, parsers
+from rest_framework.parsers import BaseParser
 
 from accounts import jose
 from accounts.authentication.signature import signed_payload_key
 from accounts.exceptions import SignatureRequired
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, with deeply nested input refused as 400 instead of a 500.
+
+    json.load recurses once per nesting level: 100 KB of `[` raises RecursionError, which DRF
+    (catching ValueError only) would turn into a server error.
+    """
+
+    def parse(self, stream, media_type: str | None = None, parser_context: dict | None = None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
 
 
 class PayloadUndecryptable(exceptions.ParseError):

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -59,11 +60,34 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-def handler404(request, exception=None) -> JsonResponse:
-    """JSON 404 for unknown URLs (the contract: everything under /api/ speaks JSON)."""
+def _speaks_json(request) -> bool:
+    # The contract: everything under /api/ speaks JSON; the admin and OAuth pages keep HTML.
+    return request.path.startswith("/api/")
+
+
+def handler400(request, exception=None):
+    """JSON 400 for what Django refuses before any view (a Host not allowed, too many fields)."""
+    if not _speaks_json(request):
+        return defaults.bad_request(request, exception)
+    return error_response(exceptions.ParseError("Bad request.", code="bad_request"))
+
+
+def handler403(request, exception=None):
+    """JSON 403 for refusals outside DRF views."""
+    if not _speaks_json(request):
+        return defaults.permission_denied(request, exception)
+    return error_response(exceptions.PermissionDenied())
+
+
+def handler404(request, exception=None):
+    """JSON 404 for unknown URLs under /api/."""
+    if not _speaks_json(request):
+        return defaults.page_not_found(request, exception)
     return error_response(exceptions.NotFound())
 
 
-def handler500(request) -> JsonResponse:
-    """JSON 500 that reveals nothing; the traceback goes to the server log."""
+def handler500(request):
+    """JSON 500 under /api/ that reveals nothing; the traceback goes to the server log."""
+    if not _speaks_json(request):
+        return defaults.server_error(request)
     return error_response(exceptions.APIException())

@@ -29,5 +29,7 @@ urlpatterns = [
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
 ]
 
+handler400 = "apiproject.exceptions.handler400"
+handler403 = "apiproject.exceptions.handler403"
 handler404 = "apiproject.exceptions.handler404"
 handler500 = "apiproject.exceptions.handler500"

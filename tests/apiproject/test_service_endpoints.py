@@ -79,3 +79,30 @@ def test_swagger_ui_is_served_without_a_cdn(api_client):
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower() and "https://" not in html
+
+
+@pytest.mark.django_db
+def test_deeply_nested_json_returns_400_not_500(app_client):
+    response = app_client.post("/api/v1/auth/token", data="[" * 100_000, content_type="application/json")
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert response.json()["code"] == "parse_error"
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1e3", "٣"], ids=["letters", "negative", "exponent", "arabic-digit"])
+def test_malformed_content_length_returns_400(client, length):
+    response = client.generic("POST", "/api/v1/whoami", b"{}", content_type="application/json", CONTENT_LENGTH=length)
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert response.json()["code"] == "invalid_content_length"
+
+
+def test_disallowed_host_under_api_returns_json_400(client):
+    response = client.get("/api/v1/health", HTTP_HOST="evil.example")
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert response.json()["code"] == "bad_request"
+
+
+@pytest.mark.django_db
+def test_unknown_admin_page_keeps_html(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == status.HTTP_404_NOT_FOUND
+    assert response["Content-Type"].startswith("text/html")
