@@ -9,6 +9,8 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.core.cache import caches
+from django_ratelimit import core as ratelimit_core
 from django_ratelimit.core import get_usage
 
 from accounts import crypto
@@ -67,34 +69,69 @@ def _login_limits(username: str) -> list[_Limit]:
     ]
 
 
-def _failure_budget_check(request: HttpRequest, *, attempted: str, limits: list[_Limit]) -> None:
-    """Raise 429 if the username or the client IP has used up its failures in this window.
+def _failure_budget_reserve(request: HttpRequest, *, attempted: str, limits: list[_Limit]) -> None:
+    """Count this attempt against the username's and the IP's budgets; raise 429 if either is spent.
 
-    Runs before the password hasher, so that a flood past the limit costs a few cache round
-    trips per request, not an Argon2 computation, and is refused even with the right password.
+    The count is taken *before* the password hasher runs, atomically (cache add + incr), so N
+    parallel guesses get N distinct counts and at most the budget reaches the hasher; reading
+    first and counting after a failure would let a burst through. A flood past the limit costs
+    a few cache round trips per request, not an Argon2 computation, and is refused even with
+    the right password. A successful login gives its reservation back (_failure_budget_refund).
     """
     wait = 0
     for limit in limits:
-        usage = limit.usage(request, increment=False)
-        if usage is None or usage["count"] < usage["limit"]:
+        usage = limit.usage(request, increment=True)
+        if usage is None or usage["count"] <= usage["limit"]:
             continue
         # django-ratelimit's window still holds at second `time_left` and has passed one later.
         retry_after = max(usage["time_left"] + 1, 1)
         wait = max(wait, retry_after)
-        # Refused attempts keep counting: that changes nothing for a key already over its budget,
-        # and the atomic increment tells exactly one request per window to write the audit event,
-        # so a flood of refusals does not become a flood of audit rows.
-        counted = limit.usage(request, increment=True)
-        if counted is not None and counted["count"] == counted["limit"] + 1:
+        # Exactly one request per window sees the first count past the limit: it alone writes
+        # the audit event, so a flood of refusals does not become a flood of audit rows.
+        if usage["count"] == usage["limit"] + 1:
             audit_event_record(
                 kind=AuditEvent.Kind.RATE_LIMITED,
                 request=request,
-                username=attempted,
+                username=audit_username(attempted),
                 limit=f"login:{limit.scope}",
                 retry_after=retry_after,
             )
     if wait:
         raise TooManyLoginAttempts(wait=wait)
+
+
+def _failure_budget_refund(request: HttpRequest, *, limits: list[_Limit]) -> None:
+    """Give a successful login's reservation back: only failures use up the budget.
+
+    django-ratelimit has no decrement, so this rebuilds its cache key with its own helpers
+    (pinned at django-ratelimit 4.1.0; test_bruteforce proves successes do not count, so a
+    change of its key scheme fails the tests instead of silently counting successes).
+    """
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    for limit in limits:
+        group = f"login:{limit.scope}"
+        value = limit.key(group, request) if callable(limit.key) else ratelimit_core._SIMPLE_KEYS[limit.key](request)
+        _, period = ratelimit_core._split_rate(limit.rate)
+        window = ratelimit_core._get_window(value, period)
+        cache_key = ratelimit_core._make_cache_key(group, window, limit.rate, value, ratelimit_core.ALL)
+        try:
+            cache.decr(cache_key)
+        except ValueError:  # the window ended in between: nothing left to give back
+            pass
+        except CACHE_ERRORS:  # the login succeeded; an unrefunded attempt only errs on the safe side
+            pass
+
+
+def audit_username(attempted: str) -> str:
+    """Return what the audit log may record of a username someone tried to sign in with.
+
+    An existing account's name as typed; for a name no account has, only a digest prefix.
+    People type their password into the username field, and the log must never hold it; the
+    digest still lets an operator see that one unknown name was tried many times.
+    """
+    if attempted and User.objects.filter(username__iexact=attempted).exists():
+        return attempted
+    return "unknown:" + crypto.token_digest(attempted)[:12]
 
 
 def credentials_check(*, request: HttpRequest, username: str, password: str) -> User:
@@ -109,14 +146,15 @@ def credentials_check(*, request: HttpRequest, username: str, password: str) -> 
        Otherwise the hasher runs whether or not the user exists (Django's ModelBackend hashes
        the password for unknown users, ticket #20760), so a wrong password and an unknown user
        take about the same time; both, and an inactive account, read as one 401.
-    3. A failure counts against both budgets, atomically in the shared cache; a success does
-       not count. Both are written to the audit log, without the password.
+    3. Every attempt is counted against both budgets before hashing, atomically in the shared
+       cache; a success gives its count back. Both are written to the audit log, without the
+       password.
     """
     request = getattr(request, "_request", request)  # a DRF Request wraps the Django one
     # As typed, but bounded, and without NUL, which a PostgreSQL text column cannot hold.
     attempted = username[:USERNAME_MAX_LENGTH].replace("\x00", "")
     limits = _login_limits(username)
-    _failure_budget_check(request, attempted=attempted, limits=limits)
+    _failure_budget_reserve(request, attempted=attempted, limits=limits)
 
     user = None
     if 0 < len(username) <= USERNAME_MAX_LENGTH and "\x00" not in username and len(password) <= PASSWORD_MAX_LENGTH:
@@ -124,10 +162,9 @@ def credentials_check(*, request: HttpRequest, username: str, password: str) -> 
         # finds the account it was registered as.
         user = authenticate(request, username=unicodedata.normalize("NFKC", username), password=password)
     if user is None:
-        for limit in limits:
-            limit.usage(request, increment=True)
-        audit_event_record(kind=AuditEvent.Kind.LOGIN_FAILED, request=request, username=attempted)
+        audit_event_record(kind=AuditEvent.Kind.LOGIN_FAILED, request=request, username=audit_username(attempted))
         raise InvalidCredentials()
+    _failure_budget_refund(request, limits=limits)
     audit_event_record(kind=AuditEvent.Kind.LOGIN_SUCCEEDED, request=request, user=user)
     return user
 

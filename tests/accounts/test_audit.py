@@ -85,6 +85,17 @@ def test_real_flows_write_audit_events_without_any_secret(api_client, user, capl
 
 
 @pytest.mark.django_db
+def test_password_typed_as_username_never_reaches_the_audit_log(api_client, user, caplog):
+    app = make_api_client()
+    caplog.set_level(logging.INFO)
+    api_client.post(LOGIN, HTTP_X_API_KEY=app.key_id, HTTP_AUTHORIZATION=basic(DEFAULT_PASSWORD, DEFAULT_PASSWORD))
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.LOGIN_FAILED)
+    assert event.username.startswith("unknown:")
+    assert DEFAULT_PASSWORD not in json.dumps(list(AuditEvent.objects.values()), default=str)
+    assert DEFAULT_PASSWORD not in caplog.text
+
+
+@pytest.mark.django_db
 def test_failed_login_event_records_who_from_where_and_through_which_app(api_client, user):
     app = make_api_client()
     api_client.post(

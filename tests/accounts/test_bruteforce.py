@@ -181,3 +181,20 @@ def test_failures_in_one_worker_use_up_the_budget_in_every_other():
             burst = list(pool.map(attempt, [second] * 12))
     assert failures == [401] * 5
     assert burst == [429] * 12
+
+
+@pytest.mark.live
+@pytest.mark.usefixtures("transactional_db")
+def test_parallel_guesses_reach_the_hasher_at_most_budget_times():
+    user = UserFactory()
+    app = make_api_client()
+    headers = {"X-Api-Key": app.key_id, "Authorization": basic(user.username, WRONG)}
+    env = {"LOGIN_FAILURE_LIMIT_PER_USERNAME": "5/1d"}
+    with gunicorn_server(workers=4, env=env) as url:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            statuses = list(
+                pool.map(lambda _: requests.post(f"{url}{LOGIN}", headers=headers, timeout=30).status_code, range(24))
+            )
+    # Counting before hashing: a burst cannot slip more guesses past a read-only check.
+    assert statuses.count(401) == 5
+    assert statuses.count(429) == 19

@@ -172,11 +172,11 @@ def test_successful_login_updates_last_login_and_is_audited(app_client, user):
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.LOGIN_SUCCEEDED, user=user).count() == 1
 
 
-def test_failed_login_is_audited_with_the_attempted_username(app_client, api_key):
+def test_failed_login_of_unknown_name_is_audited_by_digest_only(app_client, api_key):
     login(app_client, "mallory", "guess", REMOTE_ADDR="198.51.100.7")
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.LOGIN_FAILED)
     assert (event.username, event.client_id, event.ip, event.user) == (
-        "mallory",
+        "unknown:" + crypto.token_digest("mallory")[:12],
         api_key.client.client_id,
         "198.51.100.7",
         None,
