@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from oauth2_provider.admin import ApplicationAdmin  # importing it registers the toolkit's admins
 
 from accounts import services
+from accounts.forms import AdminLoginForm
 from accounts.models import (
     ApiClient,
     ApiKey,
@@ -21,6 +22,8 @@ from accounts.models import (
 )
 from accounts.selectors import client_daily_calls
 
+# The admin's login goes through the same brute-force limits and audit log as the API's.
+admin.site.login_form = AdminLoginForm
 admin.site.register(User, UserAdmin)
 
 

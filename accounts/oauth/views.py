@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from oauth2_provider import views as oauth2_views
 
-from accounts.oauth.forms import LoginForm
+from accounts.forms import LoginForm
 
 
 class LoginView(auth_views.LoginView):

@@ -3,11 +3,12 @@
 import re
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from accounts import crypto
-from accounts.models import ApiClient, ApiKey, UsageRecord
-from tests.accounts.factories import UserFactory
+from accounts.models import ApiClient, ApiKey, AuditEvent, UsageRecord
+from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +72,22 @@ def test_app_list_is_searchable_by_name_and_client_id(admin_client, api_key):
     url = reverse("admin:accounts_apiclient_changelist")
     assert api_key.client.client_id in admin_client.get(url, {"q": api_key.client.client_id}).content.decode()
     assert ApiClient.objects.count() == 1
+
+
+@time_machine.travel("2030-01-01 12:00:00", tick=False)
+def test_admin_login_shares_the_login_failure_budget(client, settings):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    for _ in range(5):
+        response = client.post(reverse("admin:login"), {"username": staff.username, "password": "wrong"})
+        assert response.status_code == 200 and "correct username and password" in response.content.decode()
+    response = client.post(reverse("admin:login"), {"username": staff.username, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 200
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert AuditEvent.objects.filter(kind="login_failed", username=staff.username).count() == 5
+
+
+def test_admin_login_refuses_non_staff_even_with_the_right_password(client):
+    user = UserFactory()
+    response = client.post(reverse("admin:login"), {"username": user.username, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session

@@ -1,6 +1,7 @@
-"""The sign-in form of the authorization server's login page."""
+"""Sign-in forms of the server-rendered pages (OAuth2 login, admin), behind the API's login limits."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from rest_framework.exceptions import APIException
 
@@ -29,3 +30,11 @@ class LoginForm(AuthenticationForm):
             raise forms.ValidationError("Sign-in is unavailable; try again later.", code="unavailable") from exc
         self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
+
+
+class AdminLoginForm(LoginForm, AdminAuthenticationForm):
+    """The admin's login form, checked by credentials_check like every other password login.
+
+    Staff accounts are the most valuable ones to guess: Django's stock admin login has no
+    failure limit and writes no audit event. The staff check comes from AdminAuthenticationForm.
+    """
