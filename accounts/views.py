@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import APP_IDENTITY_AUTHENTICATION, AnonymousTokenAuthentication
 from accounts.models import ApiClient
-from accounts.permissions import HasClient, IsStaff
+from accounts.permissions import HasClient, IsNotDelegated, IsStaff
 from accounts.selectors import client_usage_report
 from accounts.serializers import UsageReportSerializer, WhoAmISerializer
 from accounts.usage import usage_flush
@@ -42,7 +42,7 @@ class WhoAmIView(APIView):
 class ClientUsageView(APIView):
     """Usage statistics of one app (staff only)."""
 
-    permission_classes = [HasClient, IsStaff]
+    permission_classes = [HasClient, IsStaff, IsNotDelegated]
 
     @extend_schema(responses=UsageReportSerializer)
     def get(self, request: Request, client_id: str) -> Response:

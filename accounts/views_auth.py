@@ -6,13 +6,14 @@ import binascii
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import authentication, status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.exceptions import MalformedCredentials, SessionTokenRequired
 from accounts.models import LoginSession
-from accounts.permissions import HasClient
+from accounts.permissions import HasClient, IsNotDelegated
 from accounts.selectors import login_sessions_live
 from accounts.serializers import LoginResultSerializer, LoginSerializer, LoginSessionSerializer
 from accounts.services.audit import client_ip
@@ -90,6 +91,8 @@ class LoginView(APIView):
 class SessionListView(APIView):
     """Lists the caller's live login sessions; `current` marks the one making this request."""
 
+    permission_classes = [HasClient, IsAuthenticated, IsNotDelegated]
+
     @extend_schema(responses=LoginSessionSerializer(many=True))
     def get(self, request: Request) -> Response:
         sessions = login_sessions_live(user=request.user)
@@ -98,6 +101,8 @@ class SessionListView(APIView):
 
 class SessionDetailView(APIView):
     """Revokes one of the caller's sessions; another user's session reads as not found."""
+
+    permission_classes = [HasClient, IsAuthenticated, IsNotDelegated]
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, session_id: str) -> Response:
@@ -109,6 +114,8 @@ class SessionDetailView(APIView):
 class LogoutView(APIView):
     """Revokes the session token that authenticated this request."""
 
+    permission_classes = [HasClient, IsAuthenticated, IsNotDelegated]
+
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         if not isinstance(request.auth, LoginSession):
@@ -119,6 +126,8 @@ class LogoutView(APIView):
 
 class LogoutAllView(APIView):
     """Signs the caller out everywhere: every session token and JWT refresh token is revoked."""
+
+    permission_classes = [HasClient, IsAuthenticated, IsNotDelegated]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:

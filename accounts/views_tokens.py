@@ -29,10 +29,12 @@ UNAUTHORIZED = OpenApiResponse(description="invalid_token, client_mismatch or cl
 def calling_client_id(request: Request) -> str:
     """Return the calling app's client_id; tokens are bound to an app, so one is required.
 
-    HasClient lets browser-session requests through without an app; these views do not.
+    HasClient lets browser-session requests through without an app; these views do not. Nor
+    do they take the app from an OAuth2 access token: a delegated token must not mint the
+    user other credentials, so the app identifies itself with its key or a signature.
     """
     app = getattr(request, "app", None)
-    if app is None:
+    if app is None or app.scheme == "oauth2":
         raise ClientRequired()
     return app.client_id
 

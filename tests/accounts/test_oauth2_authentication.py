@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from accounts.models import OAuthApplication
 from accounts.oauth.keys import signing_key
 from purchases.models import Purchase
+from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.accounts.oauth2 import make_application, mint_access_token
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +247,36 @@ def test_inactive_user_token_stays_valid_here_until_it_expires(api_client, app, 
     user.save()
 
     assert bearer(api_client, mint_access_token(app, user)).get(WHOAMI).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/auth/sessions"),
+        ("delete", "/api/v1/auth/sessions/00000000-0000-0000-0000-000000000000"),
+        ("post", "/api/v1/auth/logout"),
+        ("post", "/api/v1/auth/logout-all"),
+    ],
+    ids=["list-sessions", "revoke-session", "logout", "logout-all"],
+)
+def test_delegated_token_of_any_scope_cannot_manage_sessions(api_client, app, user, method, path):
+    token = mint_access_token(app, user, scope="purchases:read purchases:write openid profile")
+    response = getattr(bearer(api_client, token), method)(path)
+    assert response.status_code == 403
+    assert response.json()["code"] == "insufficient_scope"
+
+
+def test_delegated_token_of_staff_cannot_read_usage(api_client, app, staff_user):
+    response = bearer(api_client, mint_access_token(app, staff_user, scope="profile")).get(
+        f"/api/v1/clients/{app.client_id}/usage"
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/auth/token"], ids=["login", "jwt"])
+def test_delegated_token_cannot_stand_in_for_the_apps_key_when_minting_credentials(api_client, app, user, path):
+    response = bearer(api_client, mint_access_token(app)).post(
+        path, {"username": user.username, "password": DEFAULT_PASSWORD}, format="json"
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "client_required"
