@@ -21,6 +21,16 @@ class OAuthApplication(AbstractApplication):
         ),
     )
 
+    # RS256 by default: with the toolkit's default (no algorithm), a client asking for the
+    # advertised `openid` scope would make the token endpoint fail to sign its ID token.
+    algorithm = models.CharField(
+        max_length=5,
+        choices=AbstractApplication.ALGORITHM_TYPES,
+        default=AbstractApplication.RS256_ALGORITHM,
+        blank=True,
+        verbose_name="algorithm",
+    )
+
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
         verbose_name = "OAuth2 application"

@@ -1,13 +1,42 @@
 """Views of the authorization server that differ from the toolkit's: login, and introspection."""
 
+import base64
+import binascii
+import functools
 import json
+from collections.abc import Callable
 
 import jwt
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from oauth2_provider import views as oauth2_views
 
 from accounts.forms import LoginForm
+
+
+def refuse_nul_bytes(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer RFC 6749 `invalid_request` to a parameter or Basic credential holding a NUL byte.
+
+    The toolkit looks clients, codes and tokens up by the raw form values, and PostgreSQL
+    refuses text containing U+0000 with an error, which would be a 500 from client input.
+    """
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        values = [*request.GET.values(), *request.POST.values()]
+        authorization = request.META.get("HTTP_AUTHORIZATION", "")
+        if authorization[:6].lower() == "basic ":
+            try:
+                values.append(base64.b64decode(authorization[6:], validate=True).decode("latin-1"))
+            except (binascii.Error, ValueError):
+                pass  # the toolkit refuses malformed Basic credentials itself
+        if any("\x00" in value for value in values):
+            return JsonResponse(
+                {"error": "invalid_request", "error_description": "Parameters must not contain NUL."}, status=400
+            )
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 class LoginView(auth_views.LoginView):

@@ -546,3 +546,29 @@ def test_admin_lists_oauth_applications(client, app):
 
     assert response.status_code == 200
     assert app.client_id in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"grant_type": "client_credentials", "client_id": "cc\x00", "client_secret": "x"},
+        {"grant_type": "authorization_code", "code": "a\x00b", "client_id": "x", "code_verifier": "v" * 43},
+    ],
+    ids=["client-id", "code"],
+)
+def test_nul_byte_in_token_request_is_invalid_request_not_500(client, data):
+    response = client.post("/o/token/", data)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_nul_byte_in_basic_client_credentials_is_invalid_request(client):
+    credentials = base64.b64encode(b"cc\x00app:secret").decode()
+    response = client.post("/o/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {credentials}")
+    assert response.status_code == 400
+
+
+def test_createapplication_without_algorithm_signs_id_tokens_with_rs256():
+    call_command("createapplication", "public", "authorization-code", "--name", "Mobile",
+                 "--redirect-uris", REDIRECT_URI, stdout=StringIO())
+    assert OAuthApplication.objects.get(name="Mobile").algorithm == "RS256"
