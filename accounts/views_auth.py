@@ -2,10 +2,12 @@
 
 import base64
 import binascii
+import uuid
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import authentication, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -106,7 +108,11 @@ class SessionDetailView(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, session_id: str) -> Response:
-        session = get_object_or_404(login_sessions_live(user=request.user), pk=session_id)
+        try:
+            session_uuid = uuid.UUID(session_id)
+        except ValueError as exc:  # not a session id at all: not found, like any other
+            raise NotFound() from exc
+        session = get_object_or_404(login_sessions_live(user=request.user), pk=session_uuid)
         login_session_revoke(session=session, request=request, reason="revoked")
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -87,7 +87,7 @@ def test_revoking_another_users_session_returns_404_and_leaves_it(api_client, ap
 
 
 @pytest.mark.parametrize(
-    "session_id", ["00000000-0000-4000-8000-000000000000", "not-a-uuid"], ids=["unknown", "malformed"]
+    "session_id", ["00000000-0000-4000-8000-000000000000", "not-a-uuid", "1"], ids=["unknown", "malformed", "integer"]
 )
 def test_revoking_an_unknown_session_returns_404(user_client, session_id):
     response = user_client.delete(f"{SESSIONS}/{session_id}")
