@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test install migrate seed bench clean
+.PHONY: run test lint install migrate seed bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,14 @@ run: seed
 
 ## The test suite. Set DATABASE_URL and REDIS_URL to run the PostgreSQL and Redis tests too.
 test: install
-	DJANGO_DEBUG=0 $(BIN)/pytest
+	@# pytest exits 5 when it collects nothing: a broken suite, reported as such, never a pass.
+	DJANGO_DEBUG=0 $(BIN)/pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; fi; exit $$status
+
+## Lint and formatting (ruff; configuration in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## Per-layer cost relative to the health baseline, with queries and cache round trips.
 bench: install

@@ -32,7 +32,13 @@ def credentials_page(request: HttpRequest, client: ApiClient, key_id: str, secre
     response = TemplateResponse(
         request,
         "admin/accounts/credentials.html",
-        {**admin.site.each_context(request), "title": "New API key", "client": client, "key_id": key_id, "secret": secret},
+        {
+            **admin.site.each_context(request),
+            "title": "New API key",
+            "client": client,
+            "key_id": key_id,
+            "secret": secret,
+        },
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -92,8 +98,7 @@ class ApiClientAdmin(admin.ModelAdmin):
             ),
         )
         return format_html(
-            '<svg role="img" aria-label="Calls per day" width="{}" height="{}">{}</svg>'
-            "<p>{} to {}; peak {} calls</p>",
+            '<svg role="img" aria-label="Calls per day" width="{}" height="{}">{}</svg><p>{} to {}; peak {} calls</p>',
             len(days) * bar,
             height,
             bars,

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from accounts.usage import usage_record
 
-
 _GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
 

@@ -23,9 +23,7 @@ class KeyRecord:
 
     def is_usable(self, now: datetime) -> bool:
         """Return whether the key may identify its app at `now`."""
-        return (
-            not self.revoked and self.client_active and (self.expires_at is None or now < self.expires_at)
-        )
+        return not self.revoked and self.client_active and (self.expires_at is None or now < self.expires_at)
 
     def allows_user_agent(self, user_agent: str) -> bool:
         """Return whether the app's User-Agent rules admit this agent (no rules admits every agent)."""

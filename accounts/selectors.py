@@ -113,7 +113,6 @@ def client_daily_calls(*, client, days: int = 30) -> list[tuple[str, int]]:
     return [(row["day"].isoformat(), row["n"]) for row in reversed(rows)]
 
 
-
 # --- Login sessions ------------------------------------------------------------------------------
 
 

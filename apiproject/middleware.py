@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-
 from rest_framework.exceptions import ParseError
 
 from apiproject.exceptions import PayloadTooLarge, error_response

@@ -87,4 +87,3 @@ def user_client(app_client: APIClient, api_key: ApiCredentials, user) -> APIClie
     _, token = login_session_create(user=user, client_id=api_key.client.client_id)
     app_client.credentials(HTTP_X_API_KEY=api_key.key_id, HTTP_AUTHORIZATION=f"Token {token}")
     return app_client
-

@@ -39,9 +39,20 @@ def gunicorn_server(*, workers: int = 2, env: dict[str, str] | None = None) -> I
     child_env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_CONN_MAX_AGE": "0", **(env or {})}
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", "apiproject.wsgi",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--worker-class", "sync", "--timeout", "30", "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "apiproject.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--timeout",
+            "30",
+            "--log-level",
+            "warning",
         ],
         cwd=ROOT,
         env=child_env,

@@ -112,9 +112,7 @@ def nonce_accept(request: Request, app: AppIdentity, signature: signatures.Signa
     # Hashed: a nonce may be any String of up to 128 characters; a cache key must be plain.
     nonce_digest = hashlib.sha256(signature.nonce.encode()).hexdigest()
     try:
-        hit = client_request_count(
-            request, app, claim=f"sig-nonce:{app.key_pk}:{nonce_digest}", claim_ttl=expires_in
-        )
+        hit = client_request_count(request, app, claim=f"sig-nonce:{app.key_pk}:{nonce_digest}", claim_ttl=expires_in)
     except ServiceUnavailable as exc:
         logger.warning("nonce store unavailable: %s", type(exc.__cause__).__name__)
         raise NonceStoreUnavailable() from exc

@@ -61,9 +61,7 @@ def api_key_rotate(*, client: ApiClient, expire_old_in: int | None = None) -> tu
     if expire_old_in is not None:
         deadline = timezone.now() + timedelta(seconds=expire_old_in)
         # Shorten the life of the old keys, never lengthen it.
-        client.keys.usable().filter(Q(expires_at__isnull=True) | Q(expires_at__gt=deadline)).update(
-            expires_at=deadline
-        )
+        client.keys.usable().filter(Q(expires_at__isnull=True) | Q(expires_at__gt=deadline)).update(expires_at=deadline)
         key_cache_clear()
     return api_key_issue(client=client)
 
@@ -73,9 +71,7 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-        audit_event_record(
-            kind=AuditEvent.Kind.KEY_REVOKED, client_id=key.client.client_id, key_prefix=key.prefix
-        )
+        audit_event_record(kind=AuditEvent.Kind.KEY_REVOKED, client_id=key.client.client_id, key_prefix=key.prefix)
     key_cache_clear()
     return key
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django.core.cache import caches
 from django_ratelimit import core as ratelimit_core
 from django_ratelimit.core import get_usage
 

@@ -28,8 +28,14 @@ def _shown_credentials(html: str) -> tuple[str, str]:
 def test_adding_an_app_shows_its_key_once(admin_client):
     response = admin_client.post(
         reverse("admin:accounts_apiclient_add"),
-        {"name": "Shop", "is_active": "on", "allowed_user_agents": "[]", "throttle_rate": "",
-         "keys-TOTAL_FORMS": "0", "keys-INITIAL_FORMS": "0"},
+        {
+            "name": "Shop",
+            "is_active": "on",
+            "allowed_user_agents": "[]",
+            "throttle_rate": "",
+            "keys-TOTAL_FORMS": "0",
+            "keys-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -60,8 +66,14 @@ def test_revoke_action_revokes_the_selected_keys(admin_client, api_key):
 
 def test_app_page_draws_calls_per_day_without_external_assets(admin_client, api_key):
     UsageRecord.objects.create(
-        client=api_key.client, key=api_key.key, day="2026-11-20", route="api/v1/whoami",
-        status_code=200, ip="10.0.0.1", user_agent="A", count=7,
+        client=api_key.client,
+        key=api_key.key,
+        day="2026-11-20",
+        route="api/v1/whoami",
+        status_code=200,
+        ip="10.0.0.1",
+        user_agent="A",
+        count=7,
     )
     html = admin_client.get(reverse("admin:accounts_apiclient_change", args=[api_key.client.pk])).content.decode()
     assert "<svg" in html and "2026-11-20: 7" in html

@@ -1,6 +1,7 @@
 """What the database holds of a key: a digest and a ciphertext, nothing usable."""
 
 import base64
+import string
 
 import pytest
 from cryptography.fernet import Fernet
@@ -44,7 +45,7 @@ def test_key_id_and_secret_have_required_entropy(api_key):
     # token_urlsafe(n) encodes n random bytes: 24 bytes = 192 bits, 32 bytes = 256 bits.
     assert len(base64.urlsafe_b64decode(api_key.key_id + "==")) * 8 >= 128
     assert len(base64.urlsafe_b64decode(api_key.secret + "==")) * 8 >= 256
-    assert set(api_key.key_id + api_key.secret) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert set(api_key.key_id + api_key.secret) <= set(string.ascii_letters + string.digits + "-_")
 
 
 def test_reencrypt_moves_secrets_to_the_newest_key(api_key, settings):

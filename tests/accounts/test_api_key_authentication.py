@@ -101,8 +101,14 @@ def test_key_of_app_requiring_signatures_returns_401_signature_required(api_clie
 
 @pytest.mark.parametrize(
     ("agent", "expected"),
-    [("ShopApp/2.3 (iOS 18)", 200), ("ShopApp/10.0 (Android)", 200), ("curl/8.5.0", 403), ("", 403),
-     ("xShopApp/2.3 (iOS)", 403), ("ShopApp/" + "9" * 600, 403)],
+    [
+        ("ShopApp/2.3 (iOS 18)", 200),
+        ("ShopApp/10.0 (Android)", 200),
+        ("curl/8.5.0", 403),
+        ("", 403),
+        ("xShopApp/2.3 (iOS)", 403),
+        ("ShopApp/" + "9" * 600, 403),
+    ],
     ids=["ios", "android", "curl", "empty", "prefix-not-anchored", "absurdly-long"],
 )
 def test_user_agent_rules_admit_only_matching_agents(api_client, agent, expected):

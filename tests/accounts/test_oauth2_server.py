@@ -569,6 +569,14 @@ def test_nul_byte_in_basic_client_credentials_is_invalid_request(client):
 
 
 def test_createapplication_without_algorithm_signs_id_tokens_with_rs256():
-    call_command("createapplication", "public", "authorization-code", "--name", "Mobile",
-                 "--redirect-uris", REDIRECT_URI, stdout=StringIO())
+    call_command(
+        "createapplication",
+        "public",
+        "authorization-code",
+        "--name",
+        "Mobile",
+        "--redirect-uris",
+        REDIRECT_URI,
+        stdout=StringIO(),
+    )
     assert OAuthApplication.objects.get(name="Mobile").algorithm == "RS256"

@@ -21,7 +21,9 @@ def flush_often(settings):
 
 def test_calls_are_aggregated_per_bucket(api_client, api_key, flush_often):
     for _ in range(3):
-        api_client.get("/api/v1/whoami", HTTP_X_API_KEY=api_key.key_id, HTTP_USER_AGENT="Shop/1", REMOTE_ADDR="10.0.0.7")
+        api_client.get(
+            "/api/v1/whoami", HTTP_X_API_KEY=api_key.key_id, HTTP_USER_AGENT="Shop/1", REMOTE_ADDR="10.0.0.7"
+        )
     api_client.get("/api/v1/purchases/", HTTP_X_API_KEY=api_key.key_id, HTTP_USER_AGENT="Shop/1")
     assert usage_flush() == 2
     whoami = UsageRecord.objects.get(route="api/v1/whoami")
@@ -91,7 +93,11 @@ def test_usage_report_for_staff(api_client, api_key, staff_user, flush_often):
         "by_route": [{"route": "api/v1/whoami", "count": 3}, {"route": "api/v1/purchases", "count": 1}],
         "by_status": {"2xx": 3, "4xx": 1},
         "top_user_agents": [{"value": "B/1", "count": 3}, {"value": "A/1", "count": 1}],
-        "top_ips": [{"value": "10.0.0.2", "count": 2}, {"value": "10.0.0.1", "count": 1}, {"value": "127.0.0.1", "count": 1}],
+        "top_ips": [
+            {"value": "10.0.0.2", "count": 2},
+            {"value": "10.0.0.1", "count": 1},
+            {"value": "127.0.0.1", "count": 1},
+        ],
     }
 
 

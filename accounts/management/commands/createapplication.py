@@ -32,5 +32,6 @@ class Command(createapplication.Command):
         try:
             model(**data).full_clean()
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()))
+            messages = (f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())
+            raise CommandError("; ".join(messages)) from exc
         super().handle(*args, **options)
