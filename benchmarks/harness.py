@@ -1,11 +1,13 @@
 """Measure what each security layer costs per request, relative to the health baseline.
 
 Requests go straight into Django's WSGI handler (no socket, no test client), so the numbers
-are the framework's and the layer's own. Each round times every variant once, in turn, so
-drift on a busy machine hits them all alike; the median round is reported.
+are the framework's and the layer's own. Each round times a batch of every variant, in a freshly
+shuffled order, so drift on a busy machine hits them all alike; each request is timed on its
+own, and the median and 90th percentile over all rounds are reported.
 """
 
 import io
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -109,7 +111,8 @@ class Counters:
 @dataclass
 class Result:
     name: str
-    seconds_per_request: float
+    seconds_per_request: float  # median
+    p90_seconds: float
     queries_per_request: float
     cache_trips_per_request: float
     ratio: float = 1.0
@@ -136,13 +139,17 @@ def run(variants: dict[str, Callable[[], BenchRequest]], *, rounds: int, batch: 
                 raise SystemExit(f"variant {name!r}: {request.method} {request.path} answered {status}")
 
     timings: dict[str, list[float]] = {name: [] for name in variants}
+    order = list(variants)
+    clock = time.perf_counter
     for _ in range(rounds):
-        for name, make in variants.items():
+        random.shuffle(order)
+        for name in order:
+            make = variants[name]
             requests = [make() for _ in range(batch)]  # built outside the clock (signing is the client's cost)
-            started = time.perf_counter()
             for request in requests:
+                started = clock()
                 call(request)
-            timings[name].append((time.perf_counter() - started) / batch)
+                timings[name].append(clock() - started)
 
     results = []
     for name, make in variants.items():
@@ -154,6 +161,7 @@ def run(variants: dict[str, Callable[[], BenchRequest]], *, rounds: int, batch: 
             Result(
                 name=name,
                 seconds_per_request=statistics.median(timings[name]),
+                p90_seconds=statistics.quantiles(timings[name], n=10)[-1],
                 queries_per_request=counters.queries / batch,
                 cache_trips_per_request=counters.cache_trips / batch,
             )

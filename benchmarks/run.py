@@ -87,7 +87,8 @@ def main() -> None:
         {
             "variant": r.name,
             "what": (modules[r.name].__doc__ or "").strip().splitlines()[0],
-            "us_per_request": round(r.seconds_per_request * 1e6, 1),
+            "us_median": round(r.seconds_per_request * 1e6, 1),
+            "us_p90": round(r.p90_seconds * 1e6, 1),
             "ratio": round(r.ratio, 3),
             "queries_per_request": round(r.queries_per_request, 3),
             "cache_trips_per_request": round(r.cache_trips_per_request, 3),
@@ -95,15 +96,16 @@ def main() -> None:
         for r in results
     ]
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps({"cache": cache, "database": connection.vendor, "rows": rows}, indent=2))
+    report = {"cache": cache, "database": connection.vendor, "rows": rows}
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
     if args.json:
-        print(json.dumps({"cache": cache, "database": connection.vendor, "rows": rows}))
+        print(json.dumps(report))
         return
     print(f"database: {connection.vendor}   cache: {cache}   rounds: {args.rounds} x {args.batch} requests")
-    print(f"{'variant':<12} {'µs/req':>8} {'ratio':>6} {'queries':>8} {'cache':>6}  what")
+    print(f"{'variant':<12} {'median µs':>9} {'p90 µs':>8} {'ratio':>6} {'queries':>8} {'cache':>6}  what")
     for row in rows:
         print(
-            f"{row['variant']:<12} {row['us_per_request']:>8} {row['ratio']:>6} "
+            f"{row['variant']:<12} {row['us_median']:>9} {row['us_p90']:>8} {row['ratio']:>6} "
             f"{row['queries_per_request']:>8} {row['cache_trips_per_request']:>6}  {row['what']}"
         )
 
