@@ -2,7 +2,7 @@
 
 from django.core.cache import cache
 from django.db import connection
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -34,7 +34,13 @@ class ReadinessView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = []
 
-    @extend_schema(responses={200: StatusSerializer, 503: StatusSerializer}, auth=[])
+    @extend_schema(
+        responses={
+            200: StatusSerializer,
+            503: OpenApiResponse(description="database_unavailable or cache_unavailable"),
+        },
+        auth=[],
+    )
     def get(self, request: Request) -> Response:
         try:
             with connection.cursor() as cursor:

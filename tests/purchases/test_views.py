@@ -24,6 +24,13 @@ def test_create_sets_owner_and_total_and_ignores_read_only_fields(user_client, u
     assert Purchase.objects.get(pk=body["id"]).owner == user
 
 
+def test_create_with_largest_price_and_quantity_returns_201_with_total(user_client):
+    payload = {"item": "Bulk", "quantity": 1_000_000, "unit_price": "9999999999.99"}
+    response = user_client.post("/api/v1/purchases/", payload, format="json")
+    assert response.status_code == status.HTTP_201_CREATED
+    assert response.json()["total"] == "9999999999990000.00"
+
+
 def test_create_without_trailing_slash_is_not_redirected(user_client):
     response = user_client.post("/api/v1/purchases", NEW, format="json")
     assert response.status_code == status.HTTP_201_CREATED
