@@ -59,13 +59,25 @@ def username_key(username: str) -> str:
     return unicodedata.normalize("NFKC", username[:USERNAME_MAX_LENGTH]).casefold()
 
 
+def ip_key(group: str, request: HttpRequest) -> str:
+    """Return the rate-limit key of the client address: django-ratelimit's, IPv6 grouped by /64.
+
+    A request without a peer address (a unix-socket ASGI server sets none) shares one budget
+    with every other such request rather than failing: django-ratelimit's own "ip" key reads
+    REMOTE_ADDR unguarded.
+    """
+    if not request.META.get("REMOTE_ADDR"):
+        return "unknown-address"
+    return ratelimit_core._SIMPLE_KEYS["ip"](request)
+
+
 def _login_limits(username: str) -> list[_Limit]:
     # "ip" is django-ratelimit's REMOTE_ADDR key, IPv6 grouped by /64 (RATELIMIT_IPV6_MASK):
     # one host usually holds a whole /64, so per-address limits would mean no limit.
     key = username_key(username)
     return [
         _Limit(scope="username", key=lambda group, request: key, rate=settings.LOGIN_FAILURE_LIMIT_PER_USERNAME),
-        _Limit(scope="ip", key="ip", rate=settings.LOGIN_FAILURE_LIMIT_PER_IP),
+        _Limit(scope="ip", key=ip_key, rate=settings.LOGIN_FAILURE_LIMIT_PER_IP),
     ]
 
 

@@ -198,3 +198,9 @@ def test_parallel_guesses_reach_the_hasher_at_most_budget_times():
     # Counting before hashing: a burst cannot slip more guesses past a read-only check.
     assert statuses.count(401) == 5
     assert statuses.count(429) == 19
+
+
+def test_login_without_a_peer_address_is_limited_not_a_500(app_client, user):
+    for _ in range(5):
+        assert login(app_client, user.username, WRONG, ip="").status_code == 401
+    assert_limited(login(app_client, user.username, WRONG, ip=""))
