@@ -1,7 +1,6 @@
 """HttpSignatureAuthentication: signed requests through the whole DRF stack (API.md §1, §3)."""
 
 import datetime
-import time
 
 import pytest
 from django.core.cache import caches
@@ -444,12 +443,10 @@ def test_unsupported_alg_returns_401(api_client, api_key):
 )
 def test_malformed_signature_headers_return_401(api_client, api_key, mangle):
     headers = mangle(signed(api_key))
-    started = time.perf_counter()
 
     response = send(api_client, "GET", WHOAMI, headers)
 
     assert_refused(response, "signature_malformed")
-    assert time.perf_counter() - started < 0.5
 
 
 # --- Behind a TLS-terminating proxy (API.md §3: "@target-uri" is what the client addressed) ---
