@@ -4,7 +4,8 @@ from django.contrib.auth.models import AnonymousUser
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from accounts.exceptions import ClientMismatch, ClientRequired, MalformedCredentials
+from accounts.authentication.base import authorization_credential
+from accounts.exceptions import ClientMismatch, ClientRequired
 from accounts.jwt import TokenInvalid, jwt_decode, unverified_token_type
 from signup.selectors import anonymous_token_consumed
 
@@ -30,15 +31,9 @@ class AnonymousTokenAuthentication(authentication.BaseAuthentication):
     scheme_name = "anonymous"
 
     def authenticate(self, request: Request) -> tuple[AnonymousUser, dict] | None:
-        parts = authentication.get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
+        token = authorization_credential(request, self.keyword)
+        if token is None:
             return None
-        if len(parts) != 2:
-            raise MalformedCredentials("Authorization: Bearer takes exactly one token.")
-        try:
-            token = parts[1].decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise MalformedCredentials("Token must be ASCII.") from exc
         # Unverified, only to choose the scheme: a user's access token is another scheme's to
         # judge. Whatever the token claims here, jwt_decode then verifies it as anonymous or fails.
         if unverified_token_type(token) != TOKEN_TYPE:

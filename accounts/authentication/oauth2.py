@@ -8,8 +8,8 @@ Bearer header is verified here, so a Bearer token that neither class accepts get
 from rest_framework import authentication
 from rest_framework.request import Request
 
-from accounts.authentication.base import set_app
-from accounts.exceptions import ClientMismatch, MalformedCredentials
+from accounts.authentication.base import authorization_credential, set_app
+from accounts.exceptions import ClientMismatch
 from accounts.models import User
 from accounts.oauth.resource_server import access_token_verify
 from accounts.oauth.tokens import AccessTokenClaims, AccessTokenInvalid
@@ -37,7 +37,7 @@ class OAuth2Authentication(authentication.BaseAuthentication):
     scheme_name = "oauth2"
 
     def authenticate(self, request: Request) -> tuple[User, AccessTokenClaims] | None:
-        token = self._bearer_token(request)
+        token = authorization_credential(request, self.keyword)
         if token is None:
             return None
         try:
@@ -53,18 +53,6 @@ class OAuth2Authentication(authentication.BaseAuthentication):
         if not claims.has_user:
             return None
         return self._user(claims), claims
-
-    def _bearer_token(self, request: Request) -> str | None:
-        parts = authentication.get_authorization_header(request).split()
-        # RFC 9110 §11.1: the scheme name is case-insensitive.
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
-            return None
-        if len(parts) != 2:
-            raise MalformedCredentials("Authorization: Bearer takes exactly one token.")
-        try:
-            return parts[1].decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise MalformedCredentials("A Bearer token must be ASCII.") from exc
 
     @staticmethod
     def _user(claims: AccessTokenClaims) -> User:

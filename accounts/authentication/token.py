@@ -5,7 +5,8 @@ from django.utils import timezone
 from rest_framework import authentication
 from rest_framework.request import Request
 
-from accounts.exceptions import ClientMismatch, InvalidSessionToken, MalformedCredentials
+from accounts.authentication.base import authorization_credential
+from accounts.exceptions import ClientMismatch, InvalidSessionToken
 from accounts.models import LoginSession, User
 from accounts.selectors import login_session_by_token
 from accounts.services.sessions import login_session_touch
@@ -25,17 +26,9 @@ class SessionTokenAuthentication(authentication.BaseAuthentication):
     scheme_name = "token"
 
     def authenticate(self, request: Request) -> tuple[User, LoginSession] | None:
-        parts = authentication.get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
+        token = authorization_credential(request, self.keyword, max_length=TOKEN_MAX_LENGTH)
+        if token is None:
             return None
-        if len(parts) != 2:
-            raise MalformedCredentials("Authorization: Token takes exactly one token.")
-        if len(parts[1]) > TOKEN_MAX_LENGTH:
-            raise MalformedCredentials("Token is too long.")
-        try:
-            token = parts[1].decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise MalformedCredentials("Token must be ASCII.") from exc
         return self.authenticate_credentials(request, token)
 
     def authenticate_credentials(self, request: Request, token: str) -> tuple[User, LoginSession]:
