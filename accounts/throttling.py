@@ -39,20 +39,38 @@ def client_request_count(request: Request, app: AppIdentity, *, claim: str | Non
     return hit
 
 
-class ClientRateThrottle(BaseThrottle):
+class FixedWindowThrottle(BaseThrottle):
+    """A throttle over one fixed-window counter on the shared cache (apiproject.counters).
+
+    Subclasses implement `count(request)`: count this request and return (hit, limit), or None
+    to let it through uncounted. The request is refused once the count passes the limit, with
+    Retry-After set to the end of the window.
+    """
+
+    def count(self, request: Request) -> tuple[Hit, int] | None:
+        raise NotImplementedError
+
+    def allow_request(self, request: Request, view) -> bool:
+        counted = self.count(request)
+        if counted is None:
+            return True
+        hit, limit = counted
+        self._wait = hit.retry_after
+        return hit.count <= limit
+
+    def wait(self) -> int:
+        return self._wait
+
+
+class ClientRateThrottle(FixedWindowThrottle):
     """Limits each app to its own rate (or API_CLIENT_THROTTLE_RATE), counted atomically.
 
     A fixed window: simple and exact, at the cost of allowing up to twice the rate across a
     window boundary. Requests without an app (browsable-API sessions) are not counted here.
     """
 
-    def allow_request(self, request: Request, view) -> bool:
+    def count(self, request: Request) -> tuple[Hit, int] | None:
         app = getattr(request, "app", None)
         if app is None:
-            return True
-        hit = client_request_count(request, app)
-        self._wait = hit.retry_after
-        return hit.count <= client_rate(app)[0]
-
-    def wait(self) -> int:
-        return self._wait
+            return None
+        return client_request_count(request, app), client_rate(app)[0]

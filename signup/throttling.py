@@ -4,15 +4,14 @@ import time
 
 from django.conf import settings
 from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle
 
 from accounts.authentication.anonymous import AnonymousTokenAuthentication
 from accounts.services import client_ip
-from accounts.throttling import parse_rate
-from apiproject.counters import fixed_window_hit
+from accounts.throttling import FixedWindowThrottle, parse_rate
+from apiproject.counters import Hit, fixed_window_hit
 
 
-class SettingRateThrottle(BaseThrottle):
+class SettingRateThrottle(FixedWindowThrottle):
     """A fixed-window limit on one key per request, its rate read from a setting on each request.
 
     Subclasses say what they count (`scope`), which setting holds the rate (`rate_setting`) and
@@ -27,17 +26,12 @@ class SettingRateThrottle(BaseThrottle):
         """Return whom this request is counted against, or None to let it through uncounted."""
         raise NotImplementedError
 
-    def allow_request(self, request: Request, view) -> bool:
+    def count(self, request: Request) -> tuple[Hit, int] | None:
         ident = self.ident(request)
         if ident is None:
-            return True
+            return None
         limit, period = parse_rate(getattr(settings, self.rate_setting))
-        hit = fixed_window_hit(f"{self.scope}:{ident}", period=period)
-        self._wait = hit.retry_after
-        return hit.count <= limit
-
-    def wait(self) -> int:
-        return self._wait
+        return fixed_window_hit(f"{self.scope}:{ident}", period=period), limit
 
 
 class IpRateThrottle(SettingRateThrottle):
@@ -81,7 +75,7 @@ class LookupClientThrottle(ClientSignupRateThrottle):
     rate_setting = "SIGNUP_FIND_PERSON_RATE_PER_APP"
 
 
-class AnonymousTokenLookupThrottle(BaseThrottle):
+class AnonymousTokenLookupThrottle(FixedWindowThrottle):
     """Existence answers per anonymous token over its whole life (SIGNUP_FIND_PERSON_LIMIT_PER_TOKEN).
 
     The window is the token's own life rather than a clock-aligned one: counted from its `iat`,
@@ -92,17 +86,13 @@ class AnonymousTokenLookupThrottle(BaseThrottle):
 
     scope = "signup-lookup-token"
 
-    def allow_request(self, request: Request, view) -> bool:
+    def count(self, request: Request) -> tuple[Hit, int] | None:
         if not isinstance(request.successful_authenticator, AnonymousTokenAuthentication):
-            return True  # the permissions have already refused such a request
+            return None  # the permissions have already refused such a request
         claims = request.auth
         lifetime = max(1, claims["exp"] - claims["iat"])
         # One window as long as the token's life, starting at its iat: `now` is the time since
         # issue (never negative, should this worker's clock run behind the issuer's).
         since_issue = max(0.0, time.time() - claims["iat"])
         hit = fixed_window_hit(f"{self.scope}:{claims['jti']}", period=lifetime, now=since_issue)
-        self._wait = hit.retry_after
-        return hit.count <= settings.SIGNUP_FIND_PERSON_LIMIT_PER_TOKEN
-
-    def wait(self) -> int:
-        return self._wait
+        return hit, settings.SIGNUP_FIND_PERSON_LIMIT_PER_TOKEN
