@@ -12,7 +12,6 @@ class KeyRecord:
     key_pk: int
     client_pk: int
     client_id: str
-    key_id_prefix: str
     secret: str
     require_signature: bool
     user_agent_patterns: tuple[re.Pattern, ...]

@@ -49,7 +49,6 @@ def _load_key_record(digest: str) -> KeyRecord | None:
         key_pk=key.pk,
         client_pk=client.pk,
         client_id=client.client_id,
-        key_id_prefix=key.prefix,
         secret=crypto.decrypt_secret(key.encrypted_secret, keys=secret_encryption_keys()),
         require_signature=client.require_signature,
         user_agent_patterns=tuple(re.compile(p) for p in client.allowed_user_agents),

@@ -8,6 +8,7 @@ from django.db import connection
 from django_redis.cache import RedisCache
 from rest_framework.test import APIClient
 
+from accounts.jwt import verified_cache_clear
 from accounts.selectors import key_cache_clear
 from accounts.services import login_session_create
 from accounts.usage import usage_discard
@@ -39,12 +40,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_caches():
-    """Every test starts with empty caches, key lookups and usage counters."""
+    """Every test starts with empty caches, key lookups, verified-JWT memory and usage counters."""
     caches["default"].clear()
     key_cache_clear()
+    verified_cache_clear()
     usage_discard()
     yield
     key_cache_clear()
+    verified_cache_clear()
     usage_discard()
 
 
