@@ -52,6 +52,23 @@ def _isolated_caches():
 
 
 @pytest.fixture
+def cache_down(settings):
+    """Return a function that points the shared cache at a Redis nobody listens on (port 1)."""
+
+    def down() -> None:
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",
+                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+            },
+        }
+
+    return down
+
+
+@pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
 

@@ -135,16 +135,10 @@ def test_rate_limited_attempts_are_audited_once_per_window(app_client, user):
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.LOGIN_FAILED).count() == 5
 
 
-def test_unreachable_limit_store_returns_503_without_hashing(app_client, user, settings, monkeypatch):
+def test_unreachable_limit_store_returns_503_without_hashing(app_client, user, monkeypatch, cache_down):
     calls = []
     monkeypatch.setattr(Argon2PasswordHasher, "verify", lambda *args: calls.append(args))
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
+    cache_down()
     response = login(app_client, user.username)
     assert response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
     assert response.json()["code"] == "rate_limit_store_unavailable"

@@ -54,15 +54,9 @@ def test_default_rate_applies_to_apps_without_their_own(api_client, api_key, set
     assert codes == [200, 200, 429]
 
 
-def test_throttle_store_down_returns_503(api_client, api_key, settings):
+def test_throttle_store_down_returns_503(api_client, api_key, cache_down):
     api_client.get(WHOAMI, HTTP_X_API_KEY=api_key.key_id)  # warm the key lookup
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
+    cache_down()
     response = api_client.get(WHOAMI, HTTP_X_API_KEY=api_key.key_id)
     assert response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
     assert response.json()["code"] == "rate_limit_store_unavailable"

@@ -29,14 +29,8 @@ def test_ready_checks_database_and_cache(api_client):
 
 
 @pytest.mark.django_db
-def test_ready_returns_503_when_cache_is_down(api_client, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
+def test_ready_returns_503_when_cache_is_down(api_client, cache_down):
+    cache_down()
     response = api_client.get("/api/v1/health/ready")
     assert response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
     assert response.json()["code"] == "cache_unavailable"

@@ -115,14 +115,8 @@ def test_username_taken_after_the_check_returns_409_and_hands_the_token_back(sig
     assert signup_client.post(CREATE_PERSON, {**PERSON, "username": "ada.l"}, format="json").status_code == 201
 
 
-def test_token_store_down_returns_503_and_creates_no_one(signup_client, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
+def test_token_store_down_returns_503_and_creates_no_one(signup_client, cache_down):
+    cache_down()
 
     response = signup_client.post(CREATE_PERSON, PERSON, format="json")
 

@@ -310,14 +310,8 @@ def test_unauthenticated_requests_spend_no_budget(app_client, api_key, settings)
     assert response.status_code == status.HTTP_200_OK
 
 
-def test_rate_limit_store_down_returns_503(signup_client, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
+def test_rate_limit_store_down_returns_503(signup_client, cache_down):
+    cache_down()
 
     response = signup_client.post(FIND_PERSON, {"username": "u"}, format="json")
 
