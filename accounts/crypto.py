@@ -22,14 +22,22 @@ __all__ = [
 ]
 
 
+def _command_line_safe_token(nbytes: int) -> str:
+    # Ids are typed as command arguments (rotate_api_key <client_id>, revoke_api_key <key_id>),
+    # where a leading "-" reads as an option. One draw in 64 starts with it; draw again.
+    while (token := secrets.token_urlsafe(nbytes)).startswith("-"):
+        pass
+    return token
+
+
 def generate_client_id() -> str:
     """Return a public, URL-safe app identifier (96 random bits; it is a name, not a credential)."""
-    return secrets.token_urlsafe(12)
+    return _command_line_safe_token(12)
 
 
 def generate_key_id() -> str:
-    """Return a new key id: 192 random bits, URL-safe, from the OS CSPRNG."""
-    return secrets.token_urlsafe(24)
+    """Return a new key id: 192 random bits, URL-safe, from the OS CSPRNG (never starting with "-")."""
+    return _command_line_safe_token(24)
 
 
 def generate_secret() -> str:

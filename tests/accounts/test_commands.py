@@ -44,6 +44,13 @@ def test_rotate_api_key_issues_a_new_key_and_keeps_the_old(api_key):
     assert ApiKey.objects.usable().filter(client=api_key.client).count() == 2
 
 
+def test_generated_ids_never_read_as_command_options():
+    # A URL-safe token starts with "-" one time in 64, and `rotate_api_key -Xw...` then fails
+    # with "the following arguments are required": 1,000 draws would all but surely hit one.
+    ids = [crypto.generate_client_id() for _ in range(500)] + [crypto.generate_key_id() for _ in range(500)]
+    assert [value for value in ids if value.startswith("-")] == []
+
+
 def test_rotate_api_key_with_expiry_sets_old_keys_to_expire(api_key):
     before = timezone.now()
     _run("rotate_api_key", api_key.client.client_id, "--expire-old-in", "3600", "--json")
