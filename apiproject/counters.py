@@ -1,16 +1,17 @@
 """Fixed-window counters on the shared cache, one atomic round trip per hit."""
 
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.cache import BaseCache, caches
 from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
+from apiproject.cache import CounterStoreFull, LocalCache
 from apiproject.exceptions import ServiceUnavailable
 
-CACHE_ERRORS = (RedisError, ConnectionInterrupted, OSError)
+CACHE_ERRORS = (RedisError, ConnectionInterrupted, OSError, CounterStoreFull)
 
 # KEYS[1] the window's counter; KEYS[2], when given, a single-use claim (a signature nonce).
 # A claim that is already taken counts nothing: a replayed request must not spend the app's
@@ -27,8 +28,7 @@ return {1, count}
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     count: int
     retry_after: int  # seconds until the current window ends
     claimed: bool = True  # False: the claim was already taken, and nothing was counted
@@ -43,8 +43,8 @@ def _redis_hit(cache: RedisCache, key: str, ttl: int, claim: str | None, claim_t
 
 
 def _cache_hit(cache: BaseCache, key: str, ttl: int, claim: str | None, claim_ttl: int) -> tuple[bool, int]:
-    # In-process caches: LocMemCache.add and .incr each hold the cache's lock, so this is
-    # atomic within one process (and only there: use Redis with several workers).
+    # Any other Django cache (memcached, a plain LocMemCache): add and incr are each atomic on
+    # their own, so no update is lost, but the claim and the count take two round trips.
     if claim and not cache.add(claim, 1, timeout=claim_ttl):
         return False, 0
     try:
@@ -70,9 +70,13 @@ def fixed_window_hit(
     window = int(now // period)
     key, ttl = f"rl:{name}:{window}", period + 1
     cache = caches["default"]
-    hit = _redis_hit if isinstance(cache, RedisCache) else _cache_hit
     try:
-        claimed, count = hit(cache, key, ttl, claim, claim_ttl)
+        if isinstance(cache, RedisCache):
+            claimed, count = _redis_hit(cache, key, ttl, claim, claim_ttl)
+        elif isinstance(cache, LocalCache):  # in process: one step under one lock (apiproject.cache)
+            claimed, count = cache.counter_hit(key, ttl, claim, claim_ttl)
+        else:
+            claimed, count = _cache_hit(cache, key, ttl, claim, claim_ttl)
     except CACHE_ERRORS as exc:
         raise ServiceUnavailable("The rate-limit store is unavailable.", code="rate_limit_store_unavailable") from exc
     return Hit(count=count, retry_after=max(1, int((window + 1) * period - now + 0.999)), claimed=claimed)

@@ -98,7 +98,7 @@ if REDIS_URL:
     }
 else:
     # One process only: fine for `make run`, wrong for several gunicorn workers.
-    _default_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"}
+    _default_cache = {"BACKEND": "apiproject.cache.LocalCache", "LOCATION": "default"}
 CACHES = {
     "default": _default_cache,
 }

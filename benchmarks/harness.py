@@ -62,7 +62,19 @@ def wsgi_environ(request: BenchRequest) -> dict[str, Any]:
 class Counters:
     """Counts database queries and cache round trips while installed."""
 
-    CACHE_METHODS = ("get", "set", "add", "incr", "decr", "delete", "has_key", "touch", "get_many", "set_many")
+    CACHE_METHODS = (
+        "get",
+        "set",
+        "add",
+        "incr",
+        "decr",
+        "delete",
+        "has_key",
+        "touch",
+        "get_many",
+        "set_many",
+        "counter_hit",
+    )
 
     def __init__(self) -> None:
         self.queries = 0
@@ -81,7 +93,8 @@ class Counters:
         if isinstance(cache, LocMemCache):
             # In process there is no network: count operations that would each be a trip.
             for name in self.CACHE_METHODS:
-                self._wrap(cache, name)
+                if hasattr(cache, name):
+                    self._wrap(cache, name)
         else:
             from redis.connection import AbstractConnection
 
