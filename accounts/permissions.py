@@ -5,6 +5,7 @@ from rest_framework.request import Request
 
 from accounts.authentication.session import SessionAuthentication
 from accounts.exceptions import ClientRequired, InsufficientScope
+from accounts.records import request_app
 
 
 class HasClient(permissions.BasePermission):
@@ -15,7 +16,7 @@ class HasClient(permissions.BasePermission):
     """
 
     def has_permission(self, request: Request, view) -> bool:
-        if getattr(request, "app", None) is not None:
+        if request_app(request) is not None:
             return True
         if isinstance(request.successful_authenticator, SessionAuthentication):
             return True

@@ -1,8 +1,15 @@
 """Immutable, cacheable views of an app key and of the app identity attached to a request."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework.request import Request
+
+# The schemes by which a key identifies its app (AppIdentity.scheme): a plain key, or a signature.
+KEY_SCHEMES = ("key", "signature")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,10 +26,31 @@ class KeyRecord:
     expires_at: datetime | None
     revoked: bool
     client_active: bool
+    _identities: dict[str, "AppIdentity"] = field(init=False, repr=False, compare=False)
 
-    def is_usable(self, now: datetime) -> bool:
-        """Return whether the key may identify its app at `now`."""
-        return not self.revoked and self.client_active and (self.expires_at is None or now < self.expires_at)
+    def __post_init__(self) -> None:
+        # Built once per cached record, not once per request: the app a key names is fixed.
+        identities = {
+            scheme: AppIdentity(
+                client_id=self.client_id,
+                scheme=scheme,
+                client_pk=self.client_pk,
+                key_pk=self.key_pk,
+                throttle_rate=self.throttle_rate,
+            )
+            for scheme in KEY_SCHEMES
+        }
+        object.__setattr__(self, "_identities", identities)
+
+    def identity(self, scheme: str) -> "AppIdentity":
+        """Return the app this key identifies, as established by `scheme` ("key" or "signature")."""
+        return self._identities[scheme]
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        """Return whether the key may identify its app at `now` (default: the current time)."""
+        if self.revoked or not self.client_active:
+            return False
+        return self.expires_at is None or (now or timezone.now()) < self.expires_at
 
     def allows_user_agent(self, user_agent: str) -> bool:
         """Return whether the app's User-Agent rules admit this agent (no rules admits every agent)."""
@@ -40,3 +68,12 @@ class AppIdentity:
     client_pk: int | None = None
     key_pk: int | None = None
     throttle_rate: str = ""
+
+
+def request_app(request: Request | HttpRequest) -> AppIdentity | None:
+    """Return the app identified for this request, or None.
+
+    Read from the Django request, where the schemes store it: on DRF's Request a missing
+    attribute costs two lookups and two exceptions, on every request that has no app.
+    """
+    return getattr(getattr(request, "_request", request), "app", None)

@@ -6,7 +6,7 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from accounts.records import AppIdentity
+from accounts.records import AppIdentity, request_app
 from apiproject.counters import Hit, fixed_window_hit
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -70,7 +70,7 @@ class ClientRateThrottle(FixedWindowThrottle):
     """
 
     def count(self, request: Request) -> tuple[Hit, int] | None:
-        app = getattr(request, "app", None)
+        app = request_app(request)
         if app is None:
             return None
         return client_request_count(request, app), client_rate(app)[0]

@@ -1,5 +1,7 @@
 """Views of the accounts app: who is calling, and per-app usage for staff."""
 
+import functools
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import BaseAuthentication
@@ -10,9 +12,19 @@ from rest_framework.views import APIView
 from accounts.authentication import APP_IDENTITY_AUTHENTICATION, AnonymousTokenAuthentication
 from accounts.models import ApiClient
 from accounts.permissions import HasClient, IsNotDelegated, IsStaff
+from accounts.records import request_app
 from accounts.selectors import client_usage_report
 from accounts.serializers import UsageReportSerializer, WhoAmISerializer
 from accounts.usage import usage_flush
+
+
+@functools.lru_cache(maxsize=8)
+def _with_anonymous_token(schemes: tuple[type[BaseAuthentication], ...]) -> tuple[type[BaseAuthentication], ...]:
+    # An anonymous signup token opens whoami too (API.md §7). It goes after the app-identity
+    # schemes, which it is bound to, and before the user schemes, which refuse it with 401.
+    apps = tuple(scheme for scheme in schemes if issubclass(scheme, APP_IDENTITY_AUTHENTICATION))
+    users = tuple(scheme for scheme in schemes if not issubclass(scheme, APP_IDENTITY_AUTHENTICATION))
+    return (*apps, AnonymousTokenAuthentication, *users)
 
 
 class WhoAmIView(APIView):
@@ -21,16 +33,11 @@ class WhoAmIView(APIView):
     permission_classes = [HasClient]
 
     def get_authenticators(self) -> list[BaseAuthentication]:
-        # An anonymous signup token opens whoami too (API.md §7). It goes after the app-identity
-        # schemes, which it is bound to, and before the user schemes, which refuse it with 401.
-        authenticators = super().get_authenticators()
-        apps = [a for a in authenticators if isinstance(a, APP_IDENTITY_AUTHENTICATION)]
-        users = [a for a in authenticators if not isinstance(a, APP_IDENTITY_AUTHENTICATION)]
-        return [*apps, AnonymousTokenAuthentication(), *users]
+        return [scheme() for scheme in _with_anonymous_token(tuple(self.authentication_classes))]
 
     @extend_schema(responses=WhoAmISerializer)
     def get(self, request: Request) -> Response:
-        app = getattr(request, "app", None)
+        app = request_app(request)
         schemes = [app.scheme] if app else []
         user_scheme = getattr(request.successful_authenticator, "scheme_name", None)
         if user_scheme and user_scheme not in schemes:

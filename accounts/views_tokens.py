@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts import jwt
 from accounts.exceptions import ClientRequired
 from accounts.permissions import HasClient
+from accounts.records import request_app
 from accounts.serializers import (
     LoginSerializer,
     RefreshTokenSerializer,
@@ -33,7 +34,7 @@ def calling_client_id(request: Request) -> str:
     do they take the app from an OAuth2 access token: a delegated token must not mint the
     user other credentials, so the app identifies itself with its key or a signature.
     """
-    app = getattr(request, "app", None)
+    app = request_app(request)
     if app is None or app.scheme == "oauth2":
         raise ClientRequired()
     return app.client_id

@@ -6,6 +6,7 @@ from django.conf import settings
 from rest_framework.request import Request
 
 from accounts.authentication.anonymous import AnonymousTokenAuthentication
+from accounts.records import request_app
 from accounts.services import client_ip
 from accounts.throttling import FixedWindowThrottle, parse_rate
 from apiproject.counters import Hit, fixed_window_hit
@@ -46,7 +47,7 @@ class ClientSignupRateThrottle(SettingRateThrottle):
     """Limits each app, on top of its general rate (accounts.throttling.ClientRateThrottle)."""
 
     def ident(self, request: Request) -> str | None:
-        app = getattr(request, "app", None)
+        app = request_app(request)
         return app.client_id if app else None
 
 

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from accounts.authentication.base import authorization_credential
 from accounts.exceptions import ClientMismatch, ClientRequired
 from accounts.jwt import TokenInvalid, jwt_decode, unverified_token_type
+from accounts.records import request_app
 from signup.selectors import anonymous_token_consumed
 
 TOKEN_TYPE = "anonymous"
@@ -42,7 +43,7 @@ class AnonymousTokenAuthentication(authentication.BaseAuthentication):
             claims = jwt_decode(token, token_type=TOKEN_TYPE)
         except TokenInvalid as exc:
             raise InvalidAnonymousToken() from exc
-        app = getattr(request._request, "app", None)
+        app = request_app(request)
         if app is None:
             raise ClientRequired()
         # A token lifted from one app cannot be spent under another app's key (and limits).

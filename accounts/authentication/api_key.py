@@ -3,8 +3,9 @@
 from rest_framework import authentication
 from rest_framework.request import Request
 
-from accounts.authentication.base import identify_app
+from accounts.authentication.base import authorization_header, identify_app
 from accounts.exceptions import MalformedCredentials, SignatureRequired
+from accounts.records import request_app
 from accounts.selectors import api_key_lookup
 
 KEY_ID_MAX_LENGTH = 128
@@ -32,15 +33,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return None
 
     def _key_id(self, request: Request) -> str | None:
-        if getattr(request._request, "app", None) is not None:
+        if request_app(request) is not None:
             return None  # a signature already identified the app
-        parts = authentication.get_authorization_header(request).split()
+        meta = request._request.META
+        parts = authorization_header(request).split()
         if parts and parts[0].lower() == self.keyword.lower().encode():
             if len(parts) != 2:
                 raise MalformedCredentials("Authorization: Key takes exactly one key id.")
             value = parts[1]
-        elif self.header in request.META:
-            value = request.META[self.header].encode("latin-1", errors="replace").strip()
+        elif self.header in meta:
+            value = meta[self.header].encode("latin-1", errors="replace").strip()
             if not value or b" " in value:
                 raise MalformedCredentials("X-Api-Key takes exactly one key id.")
         else:

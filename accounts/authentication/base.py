@@ -1,7 +1,7 @@
 """What every app-identity scheme shares: checking the key's policy and recording the app."""
 
-from django.utils import timezone
-from rest_framework import authentication
+from django.http import HttpRequest
+from rest_framework import HTTP_HEADER_ENCODING
 from rest_framework.request import Request
 
 from accounts.exceptions import InvalidApiKey, MalformedCredentials, UserAgentRejected
@@ -10,13 +10,23 @@ from accounts.records import AppIdentity, KeyRecord
 MAX_USER_AGENT_LENGTH = 512  # longer agents are refused before any regular expression runs
 
 
+def authorization_header(request: Request | HttpRequest) -> bytes:
+    """Return the Authorization header as bytes, b"" if absent (DRF's get_authorization_header).
+
+    Read from the Django request's META directly: every scheme in the chain asks, and DRF's
+    Request proxies each attribute it lacks through __getattr__.
+    """
+    header = getattr(request, "_request", request).META.get("HTTP_AUTHORIZATION", b"")
+    return header.encode(HTTP_HEADER_ENCODING) if isinstance(header, str) else header
+
+
 def authorization_credential(request: Request, keyword: str, *, max_length: int | None = None) -> str | None:
     """Return the credential of `Authorization: <keyword> <credential>`, or None for another scheme.
 
     RFC 9110 §11.1: the scheme name is case-insensitive. A header of this scheme that is not
     exactly one ASCII credential (of at most `max_length` bytes) is malformed: 401, never a 500.
     """
-    parts = authentication.get_authorization_header(request).split()
+    parts = authorization_header(request).split()
     if not parts or parts[0].lower() != keyword.lower().encode():
         return None
     if len(parts) != 2:
@@ -36,18 +46,12 @@ def identify_app(request: Request, record: KeyRecord | None, *, scheme: str) -> 
     that the user schemes after it in DEFAULT_AUTHENTICATION_CLASSES still run: a request can
     carry an app key and a user credential together.
     """
-    if record is None or not record.is_usable(timezone.now()):
+    if record is None or not record.is_usable():
         raise InvalidApiKey()
-    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    user_agent = request._request.META.get("HTTP_USER_AGENT", "")
     if len(user_agent) > MAX_USER_AGENT_LENGTH or not record.allows_user_agent(user_agent):
         raise UserAgentRejected()
-    app = AppIdentity(
-        client_id=record.client_id,
-        scheme=scheme,
-        client_pk=record.client_pk,
-        key_pk=record.key_pk,
-        throttle_rate=record.throttle_rate,
-    )
+    app = record.identity(scheme)
     request._request.app = app
     return app
 

@@ -20,8 +20,10 @@ from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts import jwt
+from accounts.authentication.base import authorization_header
 from accounts.exceptions import ClientMismatch, MalformedCredentials
 from accounts.models import User
+from accounts.records import request_app
 from accounts.tokens import AccessToken, InvalidToken
 
 
@@ -54,10 +56,14 @@ class JWTAuthentication(authentication.JWTAuthentication):
             token = self.get_validated_token(raw_token)
         except jwt.ForeignToken:
             return None  # an OAuth2 access token: OAuth2Authentication's to verify
-        app = getattr(request._request, "app", None)
+        app = request_app(request)
         if app is not None and app.client_id != token["client_id"]:
             raise ClientMismatch()
         return self.get_user(token), token
+
+    def get_header(self, request: Request) -> bytes | None:
+        # simplejwt reads request.META through DRF's Request proxy; this reads it directly.
+        return authorization_header(request) or None
 
     def get_raw_token(self, header: bytes) -> bytes | None:
         parts = header.split()

@@ -13,7 +13,7 @@ from accounts.exceptions import ClientMismatch
 from accounts.models import User
 from accounts.oauth.resource_server import access_token_verify
 from accounts.oauth.tokens import AccessTokenClaims, AccessTokenInvalid
-from accounts.records import AppIdentity
+from accounts.records import AppIdentity, request_app
 from accounts.tokens import InvalidToken
 
 
@@ -44,7 +44,7 @@ class OAuth2Authentication(authentication.BaseAuthentication):
             claims = access_token_verify(token, request=request._request)
         except AccessTokenInvalid as exc:
             raise InvalidToken() from exc
-        app = getattr(request._request, "app", None)
+        app = request_app(request)
         if app is None:
             set_app(request, AppIdentity(client_id=claims.client_id, scheme=self.scheme_name))
         elif app.client_id != claims.client_id:

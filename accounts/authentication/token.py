@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from accounts.authentication.base import authorization_credential
 from accounts.exceptions import ClientMismatch, InvalidSessionToken
 from accounts.models import LoginSession, User
+from accounts.records import request_app
 from accounts.selectors import login_session_by_token
 from accounts.services.sessions import login_session_touch
 
@@ -43,7 +44,7 @@ class SessionTokenAuthentication(authentication.BaseAuthentication):
             raise InvalidSessionToken()
         # A token belongs to the app the user signed in through (as JWTs do, section 5), so a
         # token lifted from one app cannot be replayed under another app's key.
-        app = getattr(request._request, "app", None)
+        app = request_app(request)
         if app is not None and app.client_id != session.client_id:
             raise ClientMismatch()
         login_session_touch(session=session)

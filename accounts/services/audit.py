@@ -5,6 +5,7 @@ import json
 import logging
 
 from accounts.models import AuditEvent
+from accounts.records import request_app
 
 audit_logger = logging.getLogger("apiproject.audit")
 
@@ -27,7 +28,7 @@ def audit_event_record(
     if request is not None:
         ip = client_ip(request)
         user_agent = request.META.get("HTTP_USER_AGENT", "")[:256]
-        app = getattr(request, "app", None)
+        app = request_app(request)
         client_id = client_id or (app.client_id if app else "")
     if user is not None and not username:
         username = user.get_username()
