@@ -6,12 +6,14 @@ the cache is Redis when REDIS_URL is set, otherwise the in-process cache.
 """
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
 import pkgutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -47,14 +49,9 @@ def _variants(names: list[str]) -> dict:
     return {name: importlib.import_module(modules[name]) for name in chosen}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("variants", nargs="*")
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--batch", type=int, default=300)
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    args = parser.parse_args()
-
+@contextlib.contextmanager
+def benchmark_database() -> Iterator[None]:
+    """Set Django up on a throwaway database and an empty cache; drop the database afterwards."""
     _environment()
     import django
     from django.conf import settings
@@ -70,17 +67,37 @@ def main() -> None:
     from django.core.cache import caches
 
     caches["default"].clear()
-
-    from benchmarks.context import Context
-    from benchmarks.harness import run
-
-    context = Context()
-    modules = _variants(args.variants)
-    makers = {name: module.build(context) for name, module in modules.items()}
     try:
-        results = run(makers, rounds=args.rounds, batch=args.batch)
+        yield
     finally:
         connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+
+
+def variant_makers(modules: dict) -> dict:
+    """Build each variant's request maker, sharing one set of fixtures (benchmarks.context)."""
+    from benchmarks.context import Context
+
+    context = Context()
+    return {name: module.build(context) for name, module in modules.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("variants", nargs="*")
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--batch", type=int, default=300)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+
+    with benchmark_database():
+        from django.conf import settings
+        from django.db import connection
+
+        from benchmarks.harness import run
+
+        modules = _variants(args.variants)
+        makers = variant_makers(modules)
+        results = run(makers, rounds=args.rounds, batch=args.batch)
 
     cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     rows = [
