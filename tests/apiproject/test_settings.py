@@ -57,3 +57,19 @@ def test_anonymous_token_lifetime_over_ten_minutes_refuses_to_start():
     result = _manage("check", **PRODUCTION, SIGNUP_ANONYMOUS_TOKEN_SECONDS="601")
     assert result.returncode != 0
     assert "SIGNUP_ANONYMOUS_TOKEN_SECONDS" in result.stderr
+
+
+def _default_cache_backend(**env: str) -> str:
+    script = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    result = _manage("shell", "--no-imports", "-c", script, **PRODUCTION, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_without_redis_the_counters_live_in_the_in_process_store(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert _default_cache_backend() == "apiproject.cache.LocalCache"
+
+
+def test_redis_url_switches_the_shared_cache_to_redis():
+    assert _default_cache_backend(REDIS_URL="redis://127.0.0.1:1/0") == "django_redis.cache.RedisCache"
