@@ -14,6 +14,7 @@ LocMemCache entries for two reasons:
 Like LocMemCache it is one process's memory: several gunicorn workers need Redis (REDIS_URL).
 """
 
+import heapq
 import threading
 import time
 
@@ -26,62 +27,72 @@ _stores_lock = threading.Lock()
 
 
 class CounterStoreFull(Exception):
-    """Every slot holds a live counter or claim; apiproject.counters answers 503."""
+    """A hit needs a new entry and `max_entries` are live; apiproject.counters answers 503."""
 
 
 class CounterStore:
-    """Fixed-window counts and single-use claims, each dropped once it expires."""
+    """Fixed-window counts and single-use claims, each dropped once it expires.
 
-    SWEEP_SECONDS = 30.0
+    One dictionary holds both (a claim is an entry that is never counted up), and a heap of
+    deadlines drops them in expiry order as hits arrive: no periodic sweep, O(log n) per new
+    entry. With `max_entries` live, a hit that needs a new entry is refused (CounterStoreFull),
+    rather than an old limit or nonce being forgotten; hits on live counters go on.
+
+    Deadlines are wall-clock time, as signature freshness is: a nonce is kept for as long as
+    check_freshness can accept its signature. A clock set back keeps entries longer; a clock
+    set forward and back again can drop a live nonce early, as Redis's expiry would.
+    """
 
     def __init__(self, max_entries: int) -> None:
         self._lock = threading.Lock()
-        self._counts: dict[str, tuple[int, float]] = {}  # key -> (count, expires at)
-        self._claims: dict[str, float] = {}  # key -> expires at
+        self._entries: dict[str, tuple[int, float]] = {}  # key -> (count, expires at)
+        self._deadlines: list[tuple[float, str]] = []  # a heap of (expires at, key)
         self._max_entries = max_entries
-        self._next_sweep = 0.0
 
     def hit(self, key: str, ttl: int, claim: str | None = None, claim_ttl: int = 0) -> tuple[bool, int]:
         """Take `claim` if it is free, then count one hit on `key`; return (claimed, count).
 
         A claim that is taken counts nothing, as in the Redis script.
         """
-        # Wall-clock time, as signature freshness uses: a nonce must be remembered for as long as
-        # check_freshness would accept its signature, whichever way the clock is set.
-        now = time.time()
         with self._lock:
-            if not self._next_sweep - self.SWEEP_SECONDS <= now < self._next_sweep:  # due, or the clock jumped back
-                self._sweep(now)
-            if len(self._counts) + len(self._claims) >= self._max_entries:
-                # Refuse rather than forget a limit or a nonce; look again for expired ones soon.
-                self._next_sweep = min(self._next_sweep, now + 1.0)
+            now = time.time()
+            self._expire(now)
+            entries = self._entries
+            if claim and claim in entries:
+                return False, 0
+            entry = entries.get(key)
+            if len(entries) + bool(claim) + (entry is None) > self._max_entries:
                 raise CounterStoreFull()
             if claim:
-                if self._claims.get(claim, 0.0) > now:
-                    return False, 0
-                self._claims[claim] = now + claim_ttl
-            count, expires = self._counts.get(key, (0, 0.0))
-            if expires <= now:
-                count, expires = 0, now + ttl
-            self._counts[key] = (count + 1, expires)
-            return True, count + 1
+                self._insert(claim, now + claim_ttl)
+            if entry is None:
+                self._insert(key, now + ttl)
+                return True, 1
+            entries[key] = (entry[0] + 1, entry[1])
+            return True, entry[0] + 1
 
     def clear(self) -> None:
         with self._lock:
-            self._counts.clear()
-            self._claims.clear()
+            self._entries.clear()
+            self._deadlines.clear()
 
-    def _sweep(self, now: float) -> None:
-        self._counts = {key: entry for key, entry in self._counts.items() if entry[1] > now}
-        self._claims = {key: expires for key, expires in self._claims.items() if expires > now}
-        self._next_sweep = now + self.SWEEP_SECONDS
+    def _insert(self, key: str, expires: float) -> None:
+        self._entries[key] = (1, expires)
+        heapq.heappush(self._deadlines, (expires, key))
+
+    def _expire(self, now: float) -> None:
+        deadlines, entries = self._deadlines, self._entries
+        while deadlines and deadlines[0][0] <= now:
+            expires, key = heapq.heappop(deadlines)
+            if key in entries and entries[key][1] == expires:
+                del entries[key]
 
 
 class LocalCache(LocMemCache):
     """LocMemCache with counters and claims that are never evicted early (see the module text).
 
-    OPTIONS["MAX_COUNTERS"] bounds the live counters and claims (default 1,000,000); past it,
-    hits raise CounterStoreFull (503) until entries expire.
+    OPTIONS["MAX_COUNTERS"] bounds the live counters and claims (default 1,000,000, about
+    200 MB); past it, hits that need a new entry raise CounterStoreFull (503) until some expire.
     """
 
     def __init__(self, name: str, params: dict) -> None:

@@ -59,14 +59,25 @@ def test_claims_outlive_locmemcaches_eviction():
     assert local.counter_hit("count", 60, "nonce-0", 60) == (False, 0)
 
 
-def test_a_full_store_refuses_instead_of_forgetting():
+def test_a_full_store_refuses_new_entries_and_keeps_counting_live_ones():
     store = CounterStore(max_entries=2)
     store.hit("a", ttl=60, claim="nonce", claim_ttl=60)
 
     with pytest.raises(CounterStoreFull):
-        store.hit("b", ttl=60)
-    with pytest.raises(CounterStoreFull):  # nothing is let through unchecked, a replay included
-        store.hit("a", ttl=60, claim="nonce", claim_ttl=60)
+        store.hit("b", ttl=60)  # a new counter
+    with pytest.raises(CounterStoreFull):
+        store.hit("a", ttl=60, claim="other", claim_ttl=60)  # a new claim
+    assert store.hit("a", ttl=60) == (True, 2)  # one app filling the store does not stop the others
+    assert store.hit("a", ttl=60, claim="nonce", claim_ttl=60) == (False, 0)  # nor lets a replay through
+
+
+def test_a_refused_hit_takes_no_claim():
+    store = CounterStore(max_entries=2)
+    store.hit("a", ttl=60)
+
+    with pytest.raises(CounterStoreFull):
+        store.hit("b", ttl=60, claim="nonce", claim_ttl=60)  # needs two new entries, one is free
+    assert store.hit("a", ttl=60, claim="nonce", claim_ttl=60) == (True, 2)  # the nonce is still unused
 
 
 def test_a_full_store_takes_hits_again_once_entries_expire(frozen):
