@@ -71,6 +71,13 @@ class HttpSignatureAuthentication(authentication.BaseAuthentication):
         app = identify_app(request, record, scheme=self.scheme_name)
         # Last, so that neither a forged nor a stale request can use up a nonce.
         nonce_accept(request, app, signature, expires_in=int(signature.created + max_skew - now) + 1)
+        # The nonce is kept until just past the window's end, reckoned from `now`. A replay that
+        # passed the freshness check in the window's last moment and then took longer than that
+        # margin to get here finds the nonce gone: the window, checked again, refuses it.
+        try:
+            signatures.check_freshness(signature, now=time.time(), max_skew=max_skew)
+        except signatures.SignatureError as exc:
+            raise SignatureRejected(exc.detail, code=exc.code) from exc
         request._request.signature = signature
         return None
 

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.authentication import signature as signature_scheme
 from accounts.selectors import key_cache_clear
 from accounts.services import api_key_revoke
 from tests.accounts.factories import make_api_client
@@ -243,6 +244,28 @@ def test_nonce_is_remembered_for_the_whole_window(api_client, api_key, frozen, s
     frozen.shift(598)
 
     assert_refused(send(api_client, "GET", WHOAMI, headers), "nonce_reused")
+
+
+def test_replay_at_the_end_of_the_window_is_refused_even_when_verification_is_slow(
+    api_client, api_key, frozen, settings, monkeypatch
+):
+    settings.SIGNATURE_MAX_SKEW_SECONDS = 300
+    headers = signed(api_key, created=datetime.datetime.fromtimestamp(NOW - 299, tz=datetime.UTC))
+    assert send(api_client, "GET", WHOAMI, headers).status_code == 200  # its nonce is kept for 2 s
+    lookup = signature_scheme.api_key_lookup
+
+    def slow_lookup(key_id):
+        frozen.shift(2.5)  # after the replay's freshness check, before its nonce claim
+        return lookup(key_id)
+
+    monkeypatch.setattr(signature_scheme, "api_key_lookup", slow_lookup)
+    frozen.shift(0.9)  # the replay comes 0.1 s before `created` leaves the window
+
+    response = send(api_client, "GET", WHOAMI, headers)
+
+    # On Redis the nonce is still there (time_machine does not move Redis's clock): nonce_reused.
+    assert response.status_code == 401
+    assert response.json()["code"] in ("signature_expired", "nonce_reused")
 
 
 @pytest.mark.redis
