@@ -1,8 +1,10 @@
 """Immutable, cacheable views of an app key and of the app identity attached to a request."""
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -26,7 +28,7 @@ class KeyRecord:
     expires_at: datetime | None
     revoked: bool
     client_active: bool
-    _identities: dict[str, "AppIdentity"] = field(init=False, repr=False, compare=False)
+    _identities: Mapping[str, "AppIdentity"] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Built once per cached record, not once per request: the app a key names is fixed.
@@ -40,7 +42,7 @@ class KeyRecord:
             )
             for scheme in KEY_SCHEMES
         }
-        object.__setattr__(self, "_identities", identities)
+        object.__setattr__(self, "_identities", MappingProxyType(identities))
 
     def identity(self, scheme: str) -> "AppIdentity":
         """Return the app this key identifies, as established by `scheme` ("key" or "signature")."""

@@ -63,6 +63,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
     def get_header(self, request: Request) -> bytes | None:
         # simplejwt reads request.META through DRF's Request proxy; this reads it directly.
+        # It reads Authorization only: SIMPLE_JWT["AUTH_HEADER_NAME"] is left at its default.
         return authorization_header(request) or None
 
     def get_raw_token(self, header: bytes) -> bytes | None:
