@@ -129,10 +129,6 @@ def login_session_by_token(token: str) -> LoginSession | None:
 
 def login_sessions_live(*, user) -> QuerySet[LoginSession]:
     """Return the user's sessions that can still authenticate: not revoked, expired or idle."""
-    now = timezone.now()
-    return LoginSession.objects.filter(
-        user=user,
-        revoked_at__isnull=True,
-        expires_at__gt=now,
-        last_used_at__gt=now - settings.LOGIN_SESSION_IDLE_TIMEOUT,
+    return LoginSession.objects.live(now=timezone.now(), idle_timeout=settings.LOGIN_SESSION_IDLE_TIMEOUT).filter(
+        user=user
     )

@@ -7,6 +7,21 @@ from django.conf import settings
 from django.db import models
 
 
+def _live(now: datetime, idle_timeout: timedelta) -> models.Q:
+    # The rule of LoginSession.is_live, for the database.
+    return models.Q(revoked_at__isnull=True, expires_at__gt=now, last_used_at__gt=now - idle_timeout)
+
+
+class LoginSessionQuerySet(models.QuerySet):
+    def live(self, *, now: datetime, idle_timeout: timedelta) -> "LoginSessionQuerySet":
+        """The sessions that may still authenticate: not revoked, expired or idle."""
+        return self.filter(_live(now, idle_timeout))
+
+    def ended(self, *, now: datetime, idle_timeout: timedelta) -> "LoginSessionQuerySet":
+        """The sessions that can never authenticate again: revoked, expired or idle."""
+        return self.exclude(_live(now, idle_timeout))
+
+
 class LoginSession(models.Model):
     """A signed-in user's session, used with `Authorization: Token <token>`.
 
@@ -25,6 +40,8 @@ class LoginSession(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = LoginSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

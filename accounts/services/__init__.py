@@ -15,6 +15,7 @@ from accounts.services.sessions import (
     login_session_create,
     login_session_revoke,
     login_session_touch,
+    login_sessions_purge,
     login_sessions_revoke_all,
     user_logout_all,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "login_session_create",
     "login_session_revoke",
     "login_session_touch",
+    "login_sessions_purge",
     "login_sessions_revoke_all",
     "refresh_token_family_revoke",
     "refresh_token_revoke",

@@ -3,6 +3,7 @@
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -17,7 +18,7 @@ from accounts import crypto
 from accounts.exceptions import InvalidCredentials, TooManyLoginAttempts
 from accounts.models import AuditEvent, LoginSession, User
 from accounts.services.audit import audit_event_record
-from accounts.services.tokens import refresh_tokens_revoke_for_user
+from accounts.services.tokens import refresh_tokens_revoke_for_user, rows_delete_in_batches
 from apiproject.counters import CACHE_ERRORS
 from apiproject.exceptions import ServiceUnavailable
 
@@ -231,6 +232,16 @@ def login_session_revoke(*, session: LoginSession, request: HttpRequest | None =
             reason=reason,
         )
     return bool(revoked)
+
+
+def login_sessions_purge(*, now: datetime | None = None) -> int:
+    """Delete the sessions that can never authenticate again (revoked, expired or idle).
+
+    Their tokens are refused already; the rows only grow the table. Logins and revocations
+    stay in the audit log.
+    """
+    now = timezone.now() if now is None else now
+    return rows_delete_in_batches(LoginSession.objects.ended(now=now, idle_timeout=settings.LOGIN_SESSION_IDLE_TIMEOUT))
 
 
 def login_sessions_revoke_all(*, user: User) -> int:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -179,12 +180,18 @@ def token_verify(*, token: str, client_id: str) -> dict[str, Any]:
 def refresh_tokens_purge(*, now: datetime | None = None) -> int:
     """Delete the records of expired refresh tokens; return how many were deleted.
 
-    An expired token is refused by its `exp` claim alone, so its record has no more use. Deleted
-    in batches so that a large backlog never holds one long lock.
+    An expired token is refused by its `exp` claim alone, so its record has no more use.
     """
     now = timezone.now() if now is None else now
-    expired = RefreshTokenRecord.objects.filter(expires_at__lt=now)
+    return rows_delete_in_batches(RefreshTokenRecord.objects.filter(expires_at__lt=now))
+
+
+def rows_delete_in_batches(rows: QuerySet) -> int:
+    """Delete the rows of a queryset PURGE_BATCH_SIZE at a time; return how many were deleted.
+
+    Batches keep each transaction short, so a large backlog never holds one long lock.
+    """
     deleted = 0
-    while batch := list(expired.values_list("pk", flat=True)[:PURGE_BATCH_SIZE]):
-        deleted += RefreshTokenRecord.objects.filter(pk__in=batch).delete()[0]
+    while batch := list(rows.values_list("pk", flat=True)[:PURGE_BATCH_SIZE]):
+        deleted += rows.model.objects.filter(pk__in=batch).delete()[0]
     return deleted

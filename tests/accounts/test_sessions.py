@@ -1,8 +1,11 @@
 """The caller's login sessions: list, revoke one, logout, logout-all; and their admin."""
 
+import json
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework import status
@@ -171,3 +174,24 @@ def test_admin_revoke_action_revokes_sessions_at_once(client, staff_user, user, 
         "session_id": str(session.pk),
         "reason": "admin",
     }
+
+
+# --- purge ---------------------------------------------------------------------------------------
+
+
+def test_purge_deletes_revoked_expired_and_idle_sessions_only(api_client, api_key, user, start_session, settings):
+    live, live_token = start_session(user)
+    revoked, _ = start_session(user)
+    expired, _ = start_session(user)
+    idle, _ = start_session(user)
+    now = timezone.now()
+    LoginSession.objects.filter(pk=revoked.pk).update(revoked_at=now)
+    LoginSession.objects.filter(pk=expired.pk).update(expires_at=now)
+    LoginSession.objects.filter(pk=idle.pk).update(last_used_at=now - settings.LOGIN_SESSION_IDLE_TIMEOUT)
+    out = StringIO()
+
+    call_command("purge_tokens", "--json", stdout=out)
+
+    assert json.loads(out.getvalue()) == {"deleted": 3, "refresh_tokens": 0, "login_sessions": 3}
+    assert set(LoginSession.objects.values_list("pk", flat=True)) == {live.pk}
+    assert as_token(api_client, api_key, live_token).get(SESSIONS).status_code == status.HTTP_200_OK
