@@ -191,8 +191,22 @@ admin.site.unregister(OAuthApplication)
 class OAuthApplicationAdmin(ApplicationAdmin):
     """The toolkit's application admin: the secret is shown while adding, then stored hashed."""
 
-    list_display = ["name", "client_id", "client_type", "authorization_grant_type", "first_party", "created"]
-    list_filter = ["client_type", "authorization_grant_type", "first_party", "skip_authorization"]
+    list_display = [
+        "name",
+        "client_id",
+        "client_type",
+        "authorization_grant_type",
+        "first_party",
+        "introspection_allowed",
+        "created",
+    ]
+    list_filter = [
+        "client_type",
+        "authorization_grant_type",
+        "first_party",
+        "introspection_allowed",
+        "skip_authorization",
+    ]
     search_fields = ["name", "client_id"]
 
 

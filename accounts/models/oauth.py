@@ -9,8 +9,8 @@ class OAuthApplication(AbstractApplication):
     """An OAuth2 client (OAUTH2_PROVIDER_APPLICATION_MODEL), allowed only the grants RFC 9700 keeps.
 
     The toolkit's own model, swapped in at the start of the project (swapping later means
-    migrating every token table) to add one column: `first_party`, which the legacy password
-    grant requires.
+    migrating every token table) to add two columns: `first_party`, which the legacy password
+    grant requires, and `introspection_allowed`, which /o/introspect/ requires.
     """
 
     first_party = models.BooleanField(
@@ -18,6 +18,14 @@ class OAuthApplication(AbstractApplication):
         help_text=(
             "An app this organisation builds and ships itself. Only a confidential first-party app may "
             "use the legacy password grant, and only while OAUTH2_ALLOW_PASSWORD_GRANT is on."
+        ),
+    )
+
+    introspection_allowed = models.BooleanField(
+        default=False,
+        help_text=(
+            "A resource server: may ask /o/introspect/ about any token (RFC 7662 §4). Confidential "
+            "clients only; others get 403 there, as unauthenticated callers do."
         ),
     )
 
@@ -56,6 +64,11 @@ class OAuthApplication(AbstractApplication):
             and self.client_type != self.CLIENT_CONFIDENTIAL
         ):
             raise ValidationError({"client_type": "The client credentials grant needs a confidential client."})
+        # RFC 7662 §2.1: the resource server authenticates to the introspection endpoint.
+        if self.introspection_allowed and self.client_type != self.CLIENT_CONFIDENTIAL:
+            raise ValidationError(
+                {"introspection_allowed": "Only a confidential client can authenticate to introspect."}
+            )
 
     @property
     def may_use_password_grant(self) -> bool:

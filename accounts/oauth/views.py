@@ -10,6 +10,8 @@ import jwt
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from oauth2_provider import views as oauth2_views
+from oauthlib.common import Request as OauthlibRequest
+from oauthlib.common import urlencode
 
 from accounts.forms import LoginForm
 
@@ -47,13 +49,32 @@ class LoginView(auth_views.LoginView):
 
 
 class IntrospectTokenView(oauth2_views.IntrospectTokenView):
-    """RFC 7662 introspection, open to confidential clients that authenticate (resource servers).
+    """RFC 7662 introspection, for the resource servers: apps registered with introspection_allowed.
 
     The toolkit decides `active` from its database: issued here, not revoked (revoking deletes
     the row) and not expired. An active answer also carries the token's RFC 9068 claims, so a
     resource server that introspects sees the same user, app and audience as one that reads
     the JWT itself.
     """
+
+    def authenticate_client(self, request: HttpRequest) -> bool:
+        """Authenticate the caller as a client that may introspect (RFC 7662 §2.1 and §4).
+
+        The toolkit lets any client that authenticates ask about any token; RFC 7662 §4 wants
+        the endpoint limited to the protected resources, against token scanning. So the client
+        must authenticate and also be registered as a resource server; otherwise the toolkit
+        answers 403, as to a caller without credentials.
+        """
+        core = self.get_oauthlib_core()
+        oauth_request = OauthlibRequest(
+            request.build_absolute_uri(),
+            request.method,
+            urlencode(core.extract_body(request)),
+            core.extract_headers(request),
+        )
+        if not core.server.request_validator.authenticate_client(oauth_request):
+            return False
+        return oauth_request.client.introspection_allowed
 
     @staticmethod
     def get_token_response(token_value: str | None = None) -> JsonResponse:

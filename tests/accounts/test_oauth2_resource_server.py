@@ -63,12 +63,13 @@ def browser(client, user):
 
 @pytest.fixture
 def introspector() -> OAuthApplication:
-    """The resource server's own registration: a confidential client, so it can introspect."""
+    """The resource server's own registration: a confidential client allowed to introspect."""
     return make_application(
         client_type=OAuthApplication.CLIENT_CONFIDENTIAL,
         grant=OAuthApplication.GRANT_CLIENT_CREDENTIALS,
         name="Resource server",
         redirect_uris="",
+        introspection_allowed=True,
     )
 
 

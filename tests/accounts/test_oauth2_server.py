@@ -361,12 +361,13 @@ def test_refresh_token_reuse_revokes_the_whole_family(browser, app):
 
 
 def make_introspector() -> OAuthApplication:
-    """A resource server, registered as a confidential client."""
+    """A resource server, registered as a confidential client allowed to introspect."""
     return make_application(
         client_type=OAuthApplication.CLIENT_CONFIDENTIAL,
         grant=OAuthApplication.GRANT_CLIENT_CREDENTIALS,
         name="Resource server",
         redirect_uris="",
+        introspection_allowed=True,
     )
 
 
@@ -416,6 +417,41 @@ def test_introspection_needs_client_authentication(browser, app):
 
     assert response.status_code == 403  # the toolkit's answer to a client that did not authenticate
     assert "active" not in response.content.decode()
+
+
+def test_introspection_refuses_a_confidential_client_not_registered_as_a_resource_server(browser, app):
+    # RFC 7662 §4: any app with a client secret could otherwise scan tokens it never held.
+    access_token = tokens_for(browser, app)["access_token"]
+    other = make_application(
+        client_type=OAuthApplication.CLIENT_CONFIDENTIAL,
+        grant=OAuthApplication.GRANT_CLIENT_CREDENTIALS,
+        name="Billing job",
+        redirect_uris="",
+    )
+
+    response = introspect(browser, other, access_token)
+
+    assert response.status_code == 403
+    assert "active" not in response.content.decode()
+
+
+def test_introspection_refuses_a_resource_server_with_a_wrong_secret(browser, app):
+    access_token = tokens_for(browser, app)["access_token"]
+    introspector = make_introspector()
+
+    response = browser.post(
+        "/o/introspect/", {"token": access_token}, HTTP_AUTHORIZATION=basic_auth(introspector.client_id, "wrong")
+    )
+
+    assert response.status_code == 403
+    assert "active" not in response.content.decode()
+
+
+def test_only_a_confidential_client_can_be_allowed_to_introspect():
+    with pytest.raises(ValidationError) as raised:
+        make_application(introspection_allowed=True)  # a public client has no secret to authenticate with
+
+    assert "introspection_allowed" in raised.value.message_dict
 
 
 def test_introspection_refuses_a_token_in_the_query_string(browser, app):
@@ -530,6 +566,22 @@ def test_createapplication_registers_a_first_party_app():
     assert app.first_party and app.client_type == "confidential"
     assert "client_secret:" in out.getvalue()
     assert app.client_secret.startswith("argon2") or app.client_secret.startswith("pbkdf2")  # stored hashed
+
+
+def test_createapplication_registers_a_resource_server_that_may_introspect():
+    call_command(
+        "createapplication", "confidential", "client-credentials", "--introspection", "--name", "API", stdout=StringIO()
+    )
+
+    assert OAuthApplication.objects.get(name="API").introspection_allowed
+
+
+def test_createapplication_refuses_introspection_for_a_public_client():
+    with pytest.raises(CommandError, match="introspection_allowed"):
+        call_command(
+            "createapplication", "public", "authorization-code", "--introspection", "--name", "SPA",
+            "--redirect-uris", REDIRECT_URI,
+        )  # fmt: skip
 
 
 def test_createapplication_refuses_the_implicit_grant():

@@ -1,4 +1,4 @@
-"""`createapplication`: the toolkit's command, plus --first-party and a non-zero exit on bad input."""
+"""`createapplication`: the toolkit's command, plus --first-party, --introspection and a non-zero exit on bad input."""
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
@@ -17,6 +17,12 @@ class Command(createapplication.Command):
             dest="first_party",
             action="store_true",
             help="An app this organisation ships itself (needed for the legacy password grant).",
+        )
+        parser.add_argument(
+            "--introspection",
+            dest="introspection_allowed",
+            action="store_true",
+            help="A resource server, allowed to call /o/introspect/ (confidential clients only).",
         )
 
     def handle(self, *args, **options) -> None:
