@@ -22,7 +22,6 @@ import base64
 import functools
 import json
 import re
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -30,7 +29,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from cachetools import TTLCache
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from django.conf import settings
@@ -38,6 +36,7 @@ from django.core.exceptions import ImproperlyConfigured
 from jwcrypto import jwk
 
 from accounts.keys import jwt_private_key
+from apiproject.expiring import ExpiringMap
 
 __all__ = [
     "ForeignToken",
@@ -74,8 +73,7 @@ COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # entry is dropped after VERIFIED_CACHE_SECONDS whatever the token's own lifetime.
 VERIFIED_CACHE_SIZE = 4096
 VERIFIED_CACHE_SECONDS = 300
-_verified: TTLCache = TTLCache(maxsize=VERIFIED_CACHE_SIZE, ttl=VERIFIED_CACHE_SECONDS)
-_verified_lock = threading.Lock()
+_verified = ExpiringMap(maxsize=VERIFIED_CACHE_SIZE, ttl=VERIFIED_CACHE_SECONDS)
 
 
 class TokenInvalid(Exception):
@@ -207,12 +205,10 @@ def jwt_decode(token: str | bytes, *, token_type: str) -> dict[str, Any]:
 
     signing_key = _signing_key()
     cache_key = (token, signing_key.kid, settings.JWT_ISSUER, settings.JWT_AUDIENCE)
-    with _verified_lock:
-        claims = _verified.get(cache_key)
+    claims = _verified.get(cache_key)
     if claims is None:
         claims = _verify(token)
-        with _verified_lock:
-            _verified[cache_key] = claims
+        _verified.set(cache_key, claims)
     elif claims["exp"] <= time.time() - LEEWAY_SECONDS:
         # Only exp can change its verdict as time passes: nbf and iat were already in the past.
         raise TokenExpired("expired")
@@ -284,5 +280,4 @@ def unverified_token_type(token: str) -> str | None:
 
 def verified_cache_clear() -> None:
     """Forget every verified token of this process (tests)."""
-    with _verified_lock:
-        _verified.clear()
+    _verified.clear()

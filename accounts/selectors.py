@@ -1,10 +1,8 @@
 """Reads reused across the accounts app: cached key lookups, usage reports, login sessions."""
 
 import re
-import threading
 import time
 
-from cachetools import TTLCache
 from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
@@ -13,11 +11,12 @@ from accounts import crypto
 from accounts.keys import secret_encryption_keys
 from accounts.models import ApiKey, LoginSession, UsageRecord
 from accounts.records import KeyRecord
+from apiproject.expiring import ExpiringMap
 
 # Per process. Bounded, so a flood of random key ids cannot grow memory; short-lived, so a
 # revoked key stops working in every worker within API_KEY_CACHE_SECONDS.
-_key_cache: TTLCache | None = None
-_key_cache_lock = threading.Lock()
+KEY_CACHE_SIZE = 10_000
+_key_cache: ExpiringMap | None = None
 _MISSING = object()
 
 
@@ -26,18 +25,17 @@ def _clock() -> float:
     return time.monotonic()
 
 
-def _cache() -> TTLCache:
+def _cache() -> ExpiringMap:
     global _key_cache
     if _key_cache is None:
-        _key_cache = TTLCache(maxsize=10_000, ttl=settings.API_KEY_CACHE_SECONDS, timer=lambda: _clock())
+        _key_cache = ExpiringMap(maxsize=KEY_CACHE_SIZE, ttl=settings.API_KEY_CACHE_SECONDS, clock=lambda: _clock())
     return _key_cache
 
 
 def key_cache_clear() -> None:
     """Forget every cached key lookup of this process (tests, and after a local revocation)."""
     global _key_cache
-    with _key_cache_lock:
-        _key_cache = None
+    _key_cache = None
 
 
 def _load_key_record(digest: str) -> KeyRecord | None:
@@ -66,12 +64,10 @@ def api_key_lookup(key_id: str) -> KeyRecord | None:
     """
     digest = crypto.key_id_digest(key_id)
     cache = _cache()
-    with _key_cache_lock:
-        record = cache.get(digest, _MISSING)
+    record = cache.get(digest, _MISSING)
     if record is _MISSING:
         record = _load_key_record(digest)
-        with _key_cache_lock:
-            cache[digest] = record
+        cache.set(digest, record)
     return record
 
 
