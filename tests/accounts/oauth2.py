@@ -52,6 +52,17 @@ def make_application(
     return app
 
 
+def make_introspector() -> OAuthApplication:
+    """A resource server: a confidential client registered as allowed to introspect."""
+    return make_application(
+        client_type=OAuthApplication.CLIENT_CONFIDENTIAL,
+        grant=OAuthApplication.GRANT_CLIENT_CREDENTIALS,
+        name="Resource server",
+        redirect_uris="",
+        introspection_allowed=True,
+    )
+
+
 def authorize_url(app: OAuthApplication, *, pkce: Pkce | None, scope: str = "purchases:read", **params) -> str:
     query = {
         "response_type": "code",

@@ -8,7 +8,14 @@ import pytest
 import requests
 
 from accounts.models import OAuthApplication
-from tests.accounts.oauth2 import CLIENT_SECRET, REDIRECT_URI, authorization_code, make_application, make_pkce
+from tests.accounts.oauth2 import (
+    CLIENT_SECRET,
+    REDIRECT_URI,
+    authorization_code,
+    make_application,
+    make_introspector,
+    make_pkce,
+)
 from tests.live import gunicorn_server
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the authorization server is live_server
@@ -63,14 +70,8 @@ def browser(client, user):
 
 @pytest.fixture
 def introspector() -> OAuthApplication:
-    """The resource server's own registration: a confidential client allowed to introspect."""
-    return make_application(
-        client_type=OAuthApplication.CLIENT_CONFIDENTIAL,
-        grant=OAuthApplication.GRANT_CLIENT_CREDENTIALS,
-        name="Resource server",
-        redirect_uris="",
-        introspection_allowed=True,
-    )
+    """The resource server's own registration."""
+    return make_introspector()
 
 
 def test_resource_server_verifies_tokens_with_the_issuers_jwks(live_server, browser, user):

@@ -26,6 +26,7 @@ from tests.accounts.oauth2 import (
     authorize_url,
     consent,
     make_application,
+    make_introspector,
     make_pkce,
     redirect_params,
 )
@@ -358,17 +359,6 @@ def test_refresh_token_reuse_revokes_the_whole_family(browser, app):
 
 
 # --- Introspection (RFC 7662) and revocation (RFC 7009) ---------------------------------------
-
-
-def make_introspector() -> OAuthApplication:
-    """A resource server, registered as a confidential client allowed to introspect."""
-    return make_application(
-        client_type=OAuthApplication.CLIENT_CONFIDENTIAL,
-        grant=OAuthApplication.GRANT_CLIENT_CREDENTIALS,
-        name="Resource server",
-        redirect_uris="",
-        introspection_allowed=True,
-    )
 
 
 def test_introspection_of_an_active_token_carries_its_claims(browser, app, user):
