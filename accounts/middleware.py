@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.usage import usage_record
+from apiproject.client_ip import client_ip
 
 _GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
@@ -37,7 +38,7 @@ class UsageMiddleware:
                     # The route pattern, not the path: /purchases/<int:pk>/ is one row, not one per id.
                     route_name(match.route) if match else "",
                     response.status_code,
-                    request.META.get("REMOTE_ADDR", "")[:45],
+                    client_ip(request),
                     request.META.get("HTTP_USER_AGENT", "")[:256],
                 )
             )

@@ -18,9 +18,9 @@ from accounts.models import LoginSession
 from accounts.permissions import HasClient, IsNotDelegated
 from accounts.selectors import login_sessions_live
 from accounts.serializers import LoginResultSerializer, LoginSerializer, LoginSessionSerializer
-from accounts.services.audit import client_ip
 from accounts.services.sessions import credentials_check, login_session_create, login_session_revoke, user_logout_all
 from accounts.views_tokens import calling_client_id, token_response
+from apiproject.client_ip import client_ip
 
 # RFC 7617 §2.1: the charset parameter tells clients to send the user id and password in UTF-8.
 BASIC_CHALLENGE = 'Basic realm="api", charset="UTF-8"'

@@ -1,4 +1,4 @@
-"""Request-level guards that must run before any view reads the body."""
+"""Request-level guards that must run before any view reads the request."""
 
 from collections.abc import Callable
 
@@ -6,7 +6,25 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from rest_framework.exceptions import ParseError
 
+from apiproject.client_ip import peer_is_trusted_proxy
 from apiproject.exceptions import PayloadTooLarge, error_response
+
+# What a reverse proxy tells the app about the client's connection. Any client can send these
+# headers too; they mean something only when a trusted proxy set them (overwriting the client's).
+PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_CLIENT_CERT")
+
+
+class TrustedProxyHeadersMiddleware:
+    """Deletes proxy headers from requests whose peer is not one of DJANGO_TRUSTED_PROXIES."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not peer_is_trusted_proxy(request):
+            for header in PROXY_HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)
 
 
 class BodySizeLimitMiddleware:

@@ -1,5 +1,6 @@
 """Settings for apiproject: one module, driven by the environment (see .env.example)."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: drops proxy headers that no trusted proxy sent, before anything reads the scheme.
+    "apiproject.middleware.TrustedProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apiproject.middleware.BodySizeLimitMiddleware",
@@ -150,9 +153,20 @@ STORAGES = {
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # The health probe is served over plain HTTP by load balancers inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^api/v1/health"]
-BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
-USE_X_FORWARDED_HOST = BEHIND_PROXY
+# The reverse proxies whose X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host and
+# Client-Cert are believed (apiproject.client_ip). Django's own SECURE_PROXY_SSL_HEADER and
+# USE_X_FORWARDED_HOST believe any client; they are safe here only because
+# TrustedProxyHeadersMiddleware first deletes those headers from every other peer.
+try:
+    TRUSTED_PROXIES = [
+        str(ipaddress.ip_network(entry.strip(), strict=False))
+        for entry in env.list("DJANGO_TRUSTED_PROXIES", default=[])
+        if entry.strip()
+    ]
+except ValueError as exc:
+    raise environ.ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {exc}") from exc
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True

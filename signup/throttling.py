@@ -7,8 +7,8 @@ from rest_framework.request import Request
 
 from accounts.authentication.anonymous import AnonymousTokenAuthentication
 from accounts.records import request_app
-from accounts.services import client_ip
 from accounts.throttling import FixedWindowThrottle, parse_rate
+from apiproject.client_ip import client_ip, ip_limit_key
 from apiproject.counters import Hit, fixed_window_hit
 
 
@@ -36,11 +36,11 @@ class SettingRateThrottle(FixedWindowThrottle):
 
 
 class IpRateThrottle(SettingRateThrottle):
-    """Limits each client IP address (REMOTE_ADDR: behind a proxy, it must set it correctly)."""
+    """Limits each client IP (apiproject.client_ip), IPv6 by its /64."""
 
     def ident(self, request: Request) -> str | None:
-        # Requests without a usable address share one budget rather than escape the limit.
-        return client_ip(request) or "unknown"
+        # Requests without a usable address share one budget ("unknown") rather than escape it.
+        return ip_limit_key(client_ip(request))
 
 
 class ClientSignupRateThrottle(SettingRateThrottle):

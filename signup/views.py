@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 
 from accounts.authentication import APP_IDENTITY_AUTHENTICATION, AnonymousTokenAuthentication
 from accounts.permissions import HasClient
-from accounts.services import client_ip
 from accounts.throttling import ClientRateThrottle
+from apiproject.client_ip import client_ip
 from signup import serializers
 from signup.captcha import CaptchaInvalid, get_captcha_backend
 from signup.permissions import HasSignupScope

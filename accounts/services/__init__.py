@@ -1,6 +1,6 @@
 """Writes of the accounts app, one module per concern (HackSoft's services layer)."""
 
-from accounts.services.audit import audit_event_record, client_ip
+from accounts.services.audit import audit_event_record
 from accounts.services.clients import (
     api_client_create,
     api_key_issue,
@@ -39,7 +39,6 @@ __all__ = [
     "api_key_rotate",
     "api_secrets_reencrypt",
     "audit_event_record",
-    "client_ip",
     "credentials_check",
     "login_session_create",
     "login_session_revoke",

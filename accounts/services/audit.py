@@ -1,11 +1,11 @@
 """The security audit log: one row and one structured log line per event."""
 
-import ipaddress
 import json
 import logging
 
 from accounts.models import AuditEvent
 from accounts.records import request_app
+from apiproject.client_ip import client_ip
 
 audit_logger = logging.getLogger("apiproject.audit")
 
@@ -49,16 +49,3 @@ def audit_event_record(
         )
     )
     return event
-
-
-def client_ip(request) -> str:
-    """Return the peer address Django saw (REMOTE_ADDR; a trusted proxy must set it correctly).
-
-    Anything that is not an IP address reads as "" (unknown), so it cannot break an insert
-    into an address column.
-    """
-    address = request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return ""

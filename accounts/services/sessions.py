@@ -19,6 +19,7 @@ from accounts.exceptions import InvalidCredentials, TooManyLoginAttempts
 from accounts.models import AuditEvent, LoginSession, User
 from accounts.services.audit import audit_event_record
 from accounts.services.tokens import refresh_tokens_revoke_for_user, rows_delete_in_batches
+from apiproject.client_ip import client_ip, ip_limit_key
 from apiproject.counters import CACHE_ERRORS
 from apiproject.exceptions import ServiceUnavailable
 
@@ -61,20 +62,17 @@ def username_key(username: str) -> str:
 
 
 def ip_key(group: str, request: HttpRequest) -> str:
-    """Return the rate-limit key of the client address: django-ratelimit's, IPv6 grouped by /64.
+    """Return the rate-limit key of the client IP (apiproject.client_ip), IPv6 grouped by /64.
 
-    A request without a peer address (a unix-socket ASGI server sets none) shares one budget
-    with every other such request rather than failing: django-ratelimit's own "ip" key reads
-    REMOTE_ADDR unguarded.
+    Not django-ratelimit's own "ip" key: that reads REMOTE_ADDR (or one header it is pointed
+    at) whoever sent it, and fails on a request without a peer address (a unix-socket ASGI
+    server sets none), which here shares the budget "unknown" instead.
     """
-    if not request.META.get("REMOTE_ADDR"):
-        return "unknown-address"
-    return ratelimit_core._SIMPLE_KEYS["ip"](request)
+    return ip_limit_key(client_ip(request))
 
 
 def _login_limits(username: str) -> list[_Limit]:
-    # "ip" is django-ratelimit's REMOTE_ADDR key, IPv6 grouped by /64 (RATELIMIT_IPV6_MASK):
-    # one host usually holds a whole /64, so per-address limits would mean no limit.
+    # Per IP, IPv6 by its /64: one host usually holds a whole /64, so per-address would mean no limit.
     key = username_key(username)
     return [
         _Limit(scope="username", key=lambda group, request: key, rate=settings.LOGIN_FAILURE_LIMIT_PER_USERNAME),

@@ -106,6 +106,52 @@ def test_ipv6_budget_covers_the_whole_slash_64(app_client, settings):
     assert login(app_client, "guess9", WRONG, ip="2001:db8:0:2::1").status_code == status.HTTP_401_UNAUTHORIZED
 
 
+def test_clients_behind_a_trusted_proxy_have_their_own_ip_budgets(app_client, user, settings):
+    settings.LOGIN_FAILURE_LIMIT_PER_IP = "3/15m"
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    for n in range(3):
+        app_client.post(
+            LOGIN,
+            HTTP_AUTHORIZATION=basic(f"guess{n}", WRONG),
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="198.51.100.7",
+        )
+    refused = app_client.post(
+        LOGIN,
+        HTTP_AUTHORIZATION=basic(user.username, DEFAULT_PASSWORD),
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    other = app_client.post(
+        LOGIN,
+        HTTP_AUTHORIZATION=basic(user.username, DEFAULT_PASSWORD),
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.8",
+    )
+    assert_limited(refused)
+    assert other.status_code == status.HTTP_201_CREATED
+
+
+def test_spoofed_forwarded_for_does_not_buy_a_fresh_ip_budget(app_client, user, settings):
+    settings.LOGIN_FAILURE_LIMIT_PER_IP = "3/15m"
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    for n in range(3):
+        app_client.post(
+            LOGIN,
+            HTTP_AUTHORIZATION=basic(f"guess{n}", WRONG),
+            REMOTE_ADDR="203.0.113.9",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        )
+    assert_limited(
+        app_client.post(
+            LOGIN,
+            HTTP_AUTHORIZATION=basic(user.username, DEFAULT_PASSWORD),
+            REMOTE_ADDR="203.0.113.9",
+            HTTP_X_FORWARDED_FOR="198.51.100.99",
+        )
+    )
+
+
 def test_budget_returns_when_the_window_passes(app_client, user, _frozen_clock):
     for _ in range(5):
         login(app_client, user.username, WRONG)

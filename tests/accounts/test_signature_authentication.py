@@ -478,8 +478,7 @@ FROM_PROXY = {
 
 @pytest.fixture
 def behind_proxy(settings):
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    settings.USE_X_FORWARDED_HOST = True
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the test client's peer address
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "api.example.com", "10.0.0.5"]
 
 
@@ -497,6 +496,7 @@ def test_request_signed_for_public_url_is_accepted_behind_proxy(api_client, api_
 
 
 def test_request_signed_for_public_url_without_proxy_settings_returns_401(api_client, api_key, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]  # X-Forwarded-* from 127.0.0.1 is not believed
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "api.example.com", "10.0.0.5"]
     headers = signed(api_key, url=PROXIED)
 
