@@ -39,12 +39,9 @@ def test_revocation_reaches_every_worker_within_the_cache_period(settings):
         assert set(_statuses(url, creds.key_id, 30)) == {200}
         api_key_revoke(key=creds.key)
         revoked_at = time.monotonic()
-        deadline = revoked_at + settings.API_KEY_CACHE_SECONDS + 2
-        while time.monotonic() < deadline:
-            if set(_statuses(url, creds.key_id, 30)) == {401}:
-                break
-            time.sleep(0.25)
-        refused_after = time.monotonic() - revoked_at
-        # Once refused, refused by every worker for good.
+        # Every worker cached the key before the revocation, so every cached copy has expired
+        # once the cache period has passed (measured from the revocation, not from the end of
+        # a burst of requests, so a slow machine cannot stretch it).
+        time.sleep(max(0.0, revoked_at + settings.API_KEY_CACHE_SECONDS + 0.5 - time.monotonic()))
+        # Refused by every worker, for good.
         assert set(_statuses(url, creds.key_id, 60)) == {401}
-    assert refused_after <= settings.API_KEY_CACHE_SECONDS + 0.5
