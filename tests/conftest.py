@@ -13,6 +13,7 @@ from accounts.selectors import key_cache_clear
 from accounts.services import login_session_create
 from accounts.usage import usage_discard
 from tests.accounts.factories import ApiCredentials, UserFactory, make_api_client
+from tests.browser.chromium import chromium_missing
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -27,11 +28,11 @@ def _service_missing(marker: str) -> str | None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip tests whose services are absent; under REQUIRE_SERVICES=1 fail them instead."""
-    needs = {name for name in ("postgres", "redis") if item.get_closest_marker(name)}
+    needs = {name for name in ("postgres", "redis", "browser") if item.get_closest_marker(name)}
     if item.get_closest_marker("live"):
         needs |= {"postgres", "redis"}
     for name in sorted(needs):
-        reason = _service_missing(name)
+        reason = chromium_missing() if name == "browser" else _service_missing(name)
         if reason and REQUIRE_SERVICES:
             pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}")
         if reason:
