@@ -121,8 +121,13 @@ class Browser:
         return [entry["message"] for entry in self.console if "Content Security Policy" in entry["message"]]
 
     def console_errors(self) -> list[str]:
+        """Script errors; an HTTP error status (a 401 before signing in, no favicon) is not one."""
         self.read_logs()
-        return [entry["message"] for entry in self.console if entry["level"] == "SEVERE"]
+        return [
+            entry["message"]
+            for entry in self.console
+            if entry["level"] == "SEVERE" and "Failed to load resource" not in entry["message"]
+        ]
 
     def other_hosts(self) -> set[str]:
         """Hosts other than the server's that the page asked for (data: and blob: aside)."""
