@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "purchases",
     "signup",
+    "dpop",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",  # the default, kept
         "apiproject.schema.postprocess_error_responses",
+        "dpop.schema.security_deduplicate",
     ],
 }
 

@@ -9,6 +9,7 @@ from rest_framework.exceptions import APIException
 from accounts.exceptions import InvalidCredentials, TooManyLoginAttempts
 from accounts.models import OAuthApplication
 from accounts.services.sessions import credentials_check
+from dpop import oauth as dpop
 
 
 def password_grant_allowed(client: OAuthApplication | None) -> bool:
@@ -28,6 +29,8 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
     - Password grant: only with OAUTH2_ALLOW_PASSWORD_GRANT, for confidential first-party apps,
       and through the same brute-force budget as every other password login.
     - OpenID Connect: the `profile` scope releases `preferred_username`.
+    - DPoP (RFC 9449 §5, dpop.oauth): proofs required where the app says so, refresh families
+      bound to the proof's key, `token_type: DPoP` for bound tokens.
     """
 
     def validate_response_type(
@@ -43,7 +46,27 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
     ) -> bool:
         if grant_type == "password" and not password_grant_allowed(request.client):
             return False
-        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+        if not super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs):
+            return False
+        dpop.grant_check(request)
+        return True
+
+    def validate_refresh_token(
+        self, refresh_token: str, client: OAuthApplication, request: OAuthlibRequest, *args, **kwargs
+    ) -> bool:
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            return False
+        dpop.refresh_check(request, token_family=request.refresh_token_instance.token_family)
+        return True
+
+    def save_bearer_token(self, token: dict, request: OAuthlibRequest, *args, **kwargs) -> None:
+        super().save_bearer_token(token, request, *args, **kwargs)
+        dpop.token_response_type(token, request)
+
+    def _create_refresh_token(self, request: OAuthlibRequest, refresh_token_code: str, *args, **kwargs):
+        refresh_token = super()._create_refresh_token(request, refresh_token_code, *args, **kwargs)
+        dpop.refresh_token_bind(request, token_family=refresh_token.token_family)
+        return refresh_token
 
     def validate_user(
         self, username: str, password: str, client: OAuthApplication, request: OAuthlibRequest, *args, **kwargs

@@ -87,8 +87,9 @@ class IntrospectTokenView(oauth2_views.IntrospectTokenView):
         # signed (and a key rotated since would not make them any less ours).
         claims = jwt.decode(token_value, options={"verify_signature": False})
         data.update(
-            {name: claims[name] for name in ("iss", "aud", "sub", "iat", "jti", "username") if name in claims},
-            token_type="Bearer",
+            {name: claims[name] for name in ("iss", "aud", "sub", "iat", "jti", "username", "cnf") if name in claims},
+            # RFC 9449 §6.2: a DPoP-bound token introspects with its `cnf` and as type DPoP.
+            token_type="DPoP" if "jkt" in claims.get("cnf", {}) else "Bearer",
         )
         answer = JsonResponse(data)
         answer["Cache-Control"] = "no-store"
