@@ -10,7 +10,7 @@
 DPoP-bound tokens (RFC 9449): `DPoPAuth(DPoPKey.load_or_create(path))` on the token request,
 then `DPoPAuth(key, access_token)` on every API call (docs/dpop.md).
 
-The package stands on its own (requests, http-message-signatures, cryptography) and imports
+The package stands on its own (requests, http-message-signatures, cryptography, PyJWT) and imports
 nothing from the server, so it can be copied into an app's code base as it is.
 """
 

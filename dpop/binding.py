@@ -56,7 +56,7 @@ def request_proof(
         raise InvalidDPoPProof(str(exc)) from exc
     if jkt is not None and not hmac.compare_digest(proof.jkt, jkt):
         raise InvalidDPoPProof("The proof is signed by another key than the token is bound to.")
-    proof_jti_accept(proof=proof)
+    proof_jti_accept(proof=proof, request=request)
     django_request.dpop_proof = proof
     return proof
 

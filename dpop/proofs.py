@@ -10,8 +10,8 @@ around it are RFC 9449 §4.3, in the order they run, cheapest first:
    "signature" would be made with a key the server never saw), `jwk` is a public key of the
    type `alg` needs, with no private member (`d`, `p`, ...): a client that sends its private
    key has leaked it.
-3. The signature, by that `jwk` (PyJWT's `decode`, with the one algorithm the header named
-   and already allowed).
+3. The signature, by that `jwk` (PyJWT's implementation of the one algorithm the header
+   named and step 2 allowed).
 4. The claims: `jti` (a string), `htm` equal to the method, `htu` equal to the request URL
    after RFC 3986 normalisation, without query and fragment (§4.3 step 9), `iat` within
    MAX_AGE_SECONDS of now (either way), and, with an access token, `ath` equal to its
@@ -95,13 +95,14 @@ def access_token_hash(access_token: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+@functools.lru_cache(maxsize=1024)
 def htu_normalize(url: str) -> str:
     """Return `url` as RFC 9449 §4.3 compares it: scheme, host, port and path, normalised.
 
     RFC 3986 §6.2.2 and §6.2.3: scheme and host lowercased, the scheme's default port dropped,
     an empty path read as "/", percent-encodings of unreserved characters decoded and the
     others uppercased; query and fragment dropped. Raises ProofInvalid for what is not an
-    absolute http(s) URL.
+    absolute http(s) URL. Cached: a client names the same few URLs in every proof.
     """
     try:
         parts = urlsplit(url)
@@ -131,26 +132,45 @@ def proof_verify(proof: str, *, method: str, url: str, now: float, access_token:
         raise ProofInvalid("proof too long")
     if not COMPACT_JWS.fullmatch(proof):
         raise ProofInvalid("not a signed JWT in compact serialization")
-    header = _header(proof)
+    header_segment, payload_segment, signature_segment = proof.split(".")
+    header = _header(_json_segment(header_segment))
     key, jkt = _public_key(json.dumps(header["jwk"], sort_keys=True), header["alg"])
+    # PyJWT's algorithm checks the signature. jwt.decode would parse the token again first and
+    # re-check the base64 alphabet one character at a time in Python, which costs more than
+    # the ECDSA verification itself; COMPACT_JWS has checked that alphabet already (the same
+    # choice as accounts/oauth/tokens.py, measured in benchmarks/).
+    signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
     try:
-        claims = jwt.decode(
-            proof,
-            key,
-            algorithms=[header["alg"]],  # already one of ALGORITHMS, and the key's own type
-            options={"require": ["jti", "htm", "htu", "iat"], "verify_iat": False, "verify_aud": False},
-        )
-    except jwt.PyJWTError as exc:
-        raise ProofInvalid("bad signature or claims") from exc
+        valid = _VERIFIERS[header["alg"]].verify(signing_input, key.key, _segment(signature_segment))
+    except (ValueError, jwt.PyJWTError) as exc:  # a signature of the wrong length for the key
+        raise ProofInvalid("bad signature") from exc
+    if not valid:
+        raise ProofInvalid("bad signature")
+    claims = _json_segment(payload_segment)
     _check_claims(claims, method=method, url=url, now=now, access_token=access_token)
     return Proof(jkt=jkt, jti=claims["jti"], iat=claims["iat"])
 
 
-def _header(proof: str) -> dict[str, Any]:
+# alg -> PyJWT's implementation of it (only the allowed ones: never the token's choice).
+_VERIFIERS = {name: jwt.get_algorithm_by_name(name) for name in ALGORITHMS}
+
+
+def _segment(segment: str) -> bytes:
+    # RFC 7515 §2: unpadded base64url; COMPACT_JWS has admitted the alphabet.
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _json_segment(segment: str) -> dict[str, Any]:
     try:
-        header = jwt.get_unverified_header(proof)
-    except jwt.PyJWTError as exc:
-        raise ProofInvalid("malformed header") from exc
+        value = json.loads(_segment(segment))
+    except (ValueError, RecursionError) as exc:  # binascii.Error, UnicodeDecodeError, JSONDecodeError
+        raise ProofInvalid("malformed segment") from exc
+    if not isinstance(value, dict):
+        raise ProofInvalid("malformed segment")
+    return value
+
+
+def _header(header: dict[str, Any]) -> dict[str, Any]:
     if header.get("typ") != TYPE:
         raise ProofInvalid("typ is not dpop+jwt")
     alg = header.get("alg")
@@ -195,7 +215,8 @@ def _public_key(key_json: str, alg: str) -> tuple[jwt.PyJWK, str]:
 
 
 def _check_claims(claims: dict[str, Any], *, method: str, url: str, now: float, access_token: str | None) -> None:
-    jti, htm, htu, iat = claims["jti"], claims["htm"], claims["htu"], claims["iat"]
+    # RFC 9449 §4.2: jti, htm, htu and iat are required; a missing one fails its type check.
+    jti, htm, htu, iat = (claims.get(name) for name in ("jti", "htm", "htu", "iat"))
     if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
         raise ProofInvalid("jti must be a string of 1 to 128 characters")
     if not isinstance(htm, str) or htm != method:

@@ -5,6 +5,11 @@ import logging
 import time
 import uuid
 
+from django.http import HttpRequest
+from rest_framework.request import Request
+
+from accounts.records import request_app
+from accounts.throttling import client_request_count
 from apiproject.counters import fixed_window_hit
 from apiproject.exceptions import ServiceUnavailable
 from dpop.exceptions import InvalidDPoPProof, ReplayStoreUnavailable
@@ -14,27 +19,32 @@ from dpop.proofs import MAX_AGE_SECONDS, Proof
 logger = logging.getLogger(__name__)
 
 
-def proof_jti_accept(*, proof: Proof, now: float | None = None) -> None:
+def proof_jti_accept(*, proof: Proof, request: Request | HttpRequest | None = None, now: float | None = None) -> None:
     """Accept the proof's `jti` once per key across every worker, or raise.
 
     RFC 9449 §11.1: a proof is replayable for as long as its `iat` is acceptable, so the jti
     is kept that long (until `iat` + MAX_AGE_SECONDS, plus a second). One atomic SET NX EX on
     the shared cache both checks and records it (apiproject.counters, the store the signature
     nonces use), so two workers racing with one proof cannot both win; if the store cannot be
-    reached the request gets 503: a jti is never accepted unchecked. The same round trip
-    counts proofs per key and minute, which nothing reads yet.
+    reached the request gets 503: a jti is never accepted unchecked.
+
+    When the request names an app not yet counted, the claim rides in the same round trip as
+    the app's throttle count (as a signature's nonce does), and ClientRateThrottle reuses that
+    count. Otherwise (the OAuth2 token endpoint, or a signed request whose nonce took that
+    trip) it is a round trip of its own, counting proofs per key and minute on the side.
     """
     now = time.time() if now is None else now
     # Hashed: a jti may be any string of up to 128 characters; a cache key must be plain.
-    jti_digest = hashlib.sha256(proof.jti.encode()).hexdigest()
+    claim = f"dpop-jti:{proof.jkt}:{hashlib.sha256(proof.jti.encode()).hexdigest()}"
+    claim_ttl = max(1, int(proof.iat + MAX_AGE_SECONDS - now) + 1)
+    app = request_app(request) if isinstance(request, Request) else None
     try:
-        hit = fixed_window_hit(
-            f"dpop-proofs:{proof.jkt}",
-            period=MAX_AGE_SECONDS,
-            claim=f"dpop-jti:{proof.jkt}:{jti_digest}",
-            claim_ttl=max(1, int(proof.iat + MAX_AGE_SECONDS - now) + 1),
-            now=now,
-        )
+        if app is not None and getattr(request._request, "client_hit", None) is None:
+            hit = client_request_count(request, app, claim=claim, claim_ttl=claim_ttl)
+        else:
+            hit = fixed_window_hit(
+                f"dpop-proofs:{proof.jkt}", period=MAX_AGE_SECONDS, claim=claim, claim_ttl=claim_ttl, now=now
+            )
     except ServiceUnavailable as exc:
         logger.warning("DPoP replay store unavailable: %s", type(exc.__cause__).__name__)
         raise ReplayStoreUnavailable() from exc
