@@ -16,11 +16,11 @@ from dpop import oauth as dpop
 app_name = "oauth2_provider"  # the toolkit reverses its own URL names in this namespace
 
 urlpatterns = [
-    path("authorize/", refuse_nul_bytes(oauth2_views.AuthorizationView.as_view()), name="authorize"),
+    path("authorize/", refuse_nul_bytes(views.AuthorizationView.as_view()), name="authorize"),
     path("token/", refuse_nul_bytes(dpop.TokenView.as_view()), name="token"),
     path("revoke_token/", refuse_nul_bytes(oauth2_views.RevokeTokenView.as_view()), name="revoke-token"),
     path("introspect/", refuse_nul_bytes(views.IntrospectTokenView.as_view()), name="introspect"),
-    path("userinfo/", oauth2_views.UserInfoView.as_view(), name="user-info"),
+    path("userinfo/", views.UserInfoView.as_view(), name="user-info"),
     re_path(
         r"^\.well-known/openid-configuration/?$",
         dpop.ConnectDiscoveryInfoView.as_view(),

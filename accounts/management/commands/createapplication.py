@@ -1,9 +1,10 @@
-"""`createapplication`: the toolkit's command, plus --first-party, --introspection, --require-dpop and a
-non-zero exit on bad input."""
+"""`createapplication`: the toolkit's command, plus --first-party, --introspection, --require-dpop, --json;
+bad input exits non-zero."""
+
+import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
-from oauth2_provider.generators import generate_client_id
 from oauth2_provider.management.commands import createapplication
 from oauth2_provider.models import get_application_model
 
@@ -33,24 +34,38 @@ class Command(createapplication.Command):
             action="store_true",
             help="Issue this app DPoP-bound tokens only: every token request needs a DPoP proof (RFC 9449).",
         )
+        parser.add_argument("--json", action="store_true", help='print {"client_id", "client_secret"} as JSON')
 
     def handle(self, *args, **options) -> None:
         # The toolkit prints validation errors and exits 0; like this project's other commands,
         # refuse bad input with a non-zero exit before handing over.
         model = get_application_model()
-        # Chosen here, so that --require-dpop knows which app the toolkit's handle() creates.
-        options["client_id"] = options.get("client_id") or generate_client_id()
         fields = {field.name for field in model._meta.fields}
         data = {
             ("user_id" if key == "user" else key): value
             for key, value in options.items()
             if key in fields and (isinstance(value, bool) or value)
         }
+        application = model(**data)
         try:
-            model(**data).full_clean()
+            application.full_clean()
         except ValidationError as exc:
             messages = (f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())
             raise CommandError("; ".join(messages)) from exc
-        super().handle(*args, **options)
-        if options["require_dpop"] and model.objects.filter(client_id=options["client_id"]).exists():
-            dpop_requirement_set(client_id=options["client_id"])
+        # The model hashes the secret on save: keep the clear value to show it once.
+        secret = application.client_secret
+        application.save()
+        if options["require_dpop"]:
+            dpop_requirement_set(client_id=application.client_id)
+        credentials = {"client_id": application.client_id}
+        # A public client cannot keep a secret, so none is shown (RFC 6749 §2.1); it uses PKCE.
+        if application.client_type == model.CLIENT_CONFIDENTIAL:
+            credentials["client_secret"] = secret
+        if options["json"]:
+            self.stdout.write(json.dumps(credentials))
+            return
+        self.stdout.write(self.style.SUCCESS(f"New application {application.name or application.client_id} created."))
+        for name, value in credentials.items():
+            self.stdout.write(f"{name}: {value}")
+        if "client_secret" in credentials:
+            self.stdout.write("The client secret is shown once; store it now.")
