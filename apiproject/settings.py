@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "purchases",
     "signup",
+    "dpop",
     "web",
     "csp",
 ]
@@ -259,6 +260,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",  # the default, kept
         "apiproject.schema.postprocess_error_responses",
+        "dpop.schema.security_deduplicate",
     ],
 }
 
