@@ -23,6 +23,7 @@ from accounts.serializers import (
 )
 from accounts.services.sessions import credentials_check
 from accounts.services.tokens import refresh_token_revoke, refresh_token_rotate, token_pair_obtain, token_verify
+from apiproject.client_cert import certificate_confirmation
 
 UNAUTHORIZED = OpenApiResponse(description="invalid_token, client_mismatch or client_required")
 
@@ -66,7 +67,7 @@ class TokenObtainView(APIView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = credentials_check(request=request, **serializer.validated_data)
-        pair = token_pair_obtain(user=user, client_id=client_id)
+        pair = token_pair_obtain(user=user, client_id=client_id, cnf=certificate_confirmation(request.META))
         return token_response(TokenPairSerializer(pair._asdict()).data)
 
 

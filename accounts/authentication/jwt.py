@@ -25,6 +25,7 @@ from accounts.exceptions import ClientMismatch, MalformedCredentials
 from accounts.models import User
 from accounts.records import request_app
 from accounts.tokens import AccessToken, InvalidToken
+from apiproject.client_cert import certificate_binding_holds
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -56,6 +57,8 @@ class JWTAuthentication(authentication.JWTAuthentication):
             token = self.get_validated_token(raw_token)
         except jwt.ForeignToken:
             return None  # an OAuth2 access token: OAuth2Authentication's to verify
+        if not certificate_binding_holds(token.payload, request._request.META):
+            raise InvalidToken()  # RFC 8705 §3: bound to a client certificate this request lacks
         app = request_app(request)
         if app is not None and app.client_id != token["client_id"]:
             raise ClientMismatch()

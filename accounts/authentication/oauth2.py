@@ -15,6 +15,7 @@ from accounts.oauth.resource_server import access_token_verify
 from accounts.oauth.tokens import AccessTokenClaims, AccessTokenInvalid
 from accounts.records import AppIdentity, request_app
 from accounts.tokens import InvalidToken
+from apiproject.client_cert import certificate_binding_holds
 
 
 class OAuth2Authentication(authentication.BaseAuthentication):
@@ -44,6 +45,8 @@ class OAuth2Authentication(authentication.BaseAuthentication):
             claims = access_token_verify(token, request=request._request)
         except AccessTokenInvalid as exc:
             raise InvalidToken() from exc
+        if not certificate_binding_holds({"cnf": claims.confirmation}, request._request.META):
+            raise InvalidToken()  # RFC 8705 §3: bound to a client certificate this request lacks
         app = request_app(request)
         if app is None:
             set_app(request, AppIdentity(client_id=claims.client_id, scheme=self.scheme_name))

@@ -6,6 +6,7 @@ from oauthlib.common import Request as OAuthlibRequest
 
 from accounts.oauth.keys import signing_key, signing_kid
 from accounts.oauth.tokens import access_token_claims, access_token_encode
+from apiproject.client_cert import certificate_confirmation
 
 
 def access_token_generator(request: OAuthlibRequest, refresh_token: bool = False) -> str:
@@ -26,5 +27,7 @@ def access_token_generator(request: OAuthlibRequest, refresh_token: bool = False
         lifetime=request.expires_in,
         user_id=str(user.pk) if user is not None else None,
         username=user.get_username() if user is not None else "",
+        # oauthlib's headers are a copy of the Django request's META (the toolkit's extract_headers).
+        cnf=certificate_confirmation(request.headers),
     )
     return access_token_encode(claims, key=signing_key(), kid=signing_kid())

@@ -48,6 +48,7 @@ class AccessTokenClaims:
     jti: str
     expires_at: int
     username: str = ""
+    confirmation: dict | None = None  # RFC 7800 `cnf`: the key the token is bound to, if any
 
     @property
     def has_user(self) -> bool:
@@ -73,6 +74,7 @@ class AccessTokenClaims:
             jti=claims["jti"],
             expires_at=exp,
             username=username,
+            confirmation=claims["cnf"] if isinstance(claims.get("cnf"), dict) else None,
         )
 
 
@@ -85,6 +87,7 @@ def access_token_claims(
     lifetime: int,
     user_id: str | None,
     username: str = "",
+    cnf: dict | None = None,
 ) -> dict[str, Any]:
     """Return the claims of a new access token (RFC 9068 §2.2).
 
@@ -105,6 +108,8 @@ def access_token_claims(
     }
     if user_id is not None and username:
         claims["username"] = username
+    if cnf:
+        claims["cnf"] = cnf  # RFC 8705 §3.1: bound to the client certificate of the token request
     return claims
 
 

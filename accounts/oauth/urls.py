@@ -22,12 +22,12 @@ urlpatterns = [
     path("userinfo/", oauth2_views.UserInfoView.as_view(), name="user-info"),
     re_path(
         r"^\.well-known/openid-configuration/?$",
-        oauth2_views.ConnectDiscoveryInfoView.as_view(),
+        views.with_extra_metadata(oauth2_views.ConnectDiscoveryInfoView).as_view(),
         name="oidc-connect-discovery-info",
     ),
     path(
         ".well-known/oauth-authorization-server",
-        oauth2_views.OAuthServerMetadataView.as_view(),
+        views.with_extra_metadata(oauth2_views.OAuthServerMetadataView).as_view(),
         name="oauth-server-metadata",
     ),
     path(".well-known/jwks.json", oauth2_views.JwksInfoView.as_view(), name="jwks-info"),

@@ -102,3 +102,21 @@ class IntrospectTokenView(oauth2_views.IntrospectTokenView):
         return JsonResponse(
             {"error": "invalid_request", "error_description": "Send the token in a POST body."}, status=405
         )
+
+
+# Server metadata this server adds to the toolkit's discovery documents (RFC 8414 §2 and the
+# registries it opens): RFC 8705 §3.3, access tokens bound to the mutual-TLS client certificate.
+EXTRA_METADATA = {"tls_client_certificate_bound_access_tokens": True}
+
+
+def with_extra_metadata(view_class: type) -> type:
+    """Return `view_class` (a toolkit discovery view) with EXTRA_METADATA merged into its JSON."""
+
+    class DiscoveryView(view_class):
+        def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = super().get(request, *args, **kwargs)
+            response.content = json.dumps({**json.loads(response.content), **EXTRA_METADATA})
+            return response
+
+    DiscoveryView.__name__ = DiscoveryView.__qualname__ = view_class.__name__
+    return DiscoveryView

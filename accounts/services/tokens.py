@@ -29,6 +29,7 @@ from accounts.exceptions import ClientMismatch
 from accounts.models import AuditEvent, RefreshTokenRecord, User
 from accounts.services.audit import audit_event_record
 from accounts.tokens import AccessToken, InvalidToken, RefreshToken
+from apiproject.client_cert import certificate_binding_holds
 
 PURGE_BATCH_SIZE = 5_000
 
@@ -38,9 +39,11 @@ class TokenPair(NamedTuple):
     refresh: str
 
 
-def _token_pair_issue(*, user: User, client_id: str, family_id: uuid.UUID) -> tuple[TokenPair, RefreshTokenRecord]:
-    refresh = RefreshToken.for_app_user(user, client_id=client_id)
-    access = AccessToken.for_app_user(user, client_id=client_id)
+def _token_pair_issue(
+    *, user: User, client_id: str, family_id: uuid.UUID, cnf: dict | None = None
+) -> tuple[TokenPair, RefreshTokenRecord]:
+    refresh = RefreshToken.for_app_user(user, client_id=client_id, cnf=cnf)
+    access = AccessToken.for_app_user(user, client_id=client_id, cnf=cnf)
     refresh_token = str(refresh)
     record = RefreshTokenRecord.objects.create(
         jti=refresh["jti"],
@@ -54,9 +57,12 @@ def _token_pair_issue(*, user: User, client_id: str, family_id: uuid.UUID) -> tu
     return TokenPair(access=str(access), refresh=refresh_token), record
 
 
-def token_pair_obtain(*, user: User, client_id: str) -> TokenPair:
-    """Start a JWT login for a user who has just proven their password: a new token family."""
-    pair, _ = _token_pair_issue(user=user, client_id=client_id, family_id=uuid.uuid4())
+def token_pair_obtain(*, user: User, client_id: str, cnf: dict | None = None) -> TokenPair:
+    """Start a JWT login for a user who has just proven their password: a new token family.
+
+    With `cnf` (the request's client certificate, RFC 8705 §3) both tokens are bound to it.
+    """
+    pair, _ = _token_pair_issue(user=user, client_id=client_id, family_id=uuid.uuid4(), cnf=cnf)
     return pair
 
 
@@ -77,6 +83,10 @@ def refresh_token_rotate(*, refresh: str, client_id: str, request: HttpRequest |
     audit event is written, and the caller gets 401 like any other dead token.
     """
     token = _refresh_token_claims(refresh, client_id=client_id)
+    # RFC 8705 §3: a bound refresh token refreshes only over mutual TLS with its certificate;
+    # checked before the token is spent, so a thief without the certificate burns nothing.
+    if not certificate_binding_holds(token.payload, request.META if request is not None else None):
+        raise InvalidToken()
     jti, digest, now = token["jti"], crypto.token_digest(refresh), timezone.now()
 
     with transaction.atomic():
@@ -90,7 +100,7 @@ def refresh_token_rotate(*, refresh: str, client_id: str, request: HttpRequest |
             record = RefreshTokenRecord.objects.select_related("user").get(jti=jti)
             if record.user.is_active:
                 pair, successor = _token_pair_issue(
-                    user=record.user, client_id=record.client_id, family_id=record.family_id
+                    user=record.user, client_id=record.client_id, family_id=record.family_id, cnf=token.get("cnf")
                 )
                 RefreshTokenRecord.objects.filter(pk=record.pk).update(replaced_by=successor)
                 return pair

@@ -4,7 +4,9 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from accounts.models import ApiClient
 from accounts.services import api_client_create
 
 
@@ -20,15 +22,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            client, _, key_id, secret = api_client_create(
-                name=options["name"],
-                require_signature=options["require_signature"],
-                allowed_user_agents=options["user_agent"],
-                throttle_rate=options["throttle_rate"],
-            )
+            with transaction.atomic():
+                client, _, key_id, secret = api_client_create(
+                    name=options["name"],
+                    require_signature=options["require_signature"],
+                    allowed_user_agents=options["user_agent"],
+                    throttle_rate=options["throttle_rate"],
+                )
+                self.client_created(client, options)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         write_credentials(self, client.client_id, key_id, secret, as_json=options["json"])
+
+    def client_created(self, client: ApiClient, options: dict) -> None:
+        """Hook for commands that extend this one (transport's --client-cert): runs in the creation's
+        transaction, so raising here leaves no app behind."""
 
 
 def write_credentials(command: BaseCommand, client_id: str, key_id: str, secret: str, *, as_json: bool) -> None:
