@@ -1,4 +1,4 @@
-"""A Python client for this API: RFC 9421 signed requests and encrypted payloads, for `requests`.
+"""A Python client for this API: signed requests, encrypted payloads, client attestation, for `requests`.
 
     import requests
     from apiclient import HttpSignatureAuth
@@ -7,10 +7,15 @@
     session.auth = HttpSignatureAuth(key_id, secret)
     session.get("https://api.example.com/api/v1/whoami").json()
 
-The package stands on its own (requests, http-message-signatures, cryptography) and imports
+A mobile app's instance sends its attestation instead (docs/mobile.md):
+
+    session.auth = ClientAttestationAuth(attestation, instance_key, audience="https://api.example.com/o")
+
+The package stands on its own (requests, http-message-signatures, cryptography, PyJWT) and imports
 nothing from the server, so it can be copied into an app's code base as it is.
 """
 
+from apiclient.attestation import ClientAttestationAuth, instance_key_generate, instance_public_jwk
 from apiclient.signing import HttpSignatureAuth
 
-__all__ = ["HttpSignatureAuth"]
+__all__ = ["ClientAttestationAuth", "HttpSignatureAuth", "instance_key_generate", "instance_public_jwk"]

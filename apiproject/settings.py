@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "purchases",
     "signup",
+    "attestation",
 ]
 
 MIDDLEWARE = [
@@ -184,6 +185,7 @@ REST_FRAMEWORK = {
     # App identity first: those classes record the calling app and let the user schemes run.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.HttpSignatureAuthentication",
+        "attestation.authentication.ClientAttestationAuthentication",  # API.md §13, a mobile app's identity
         "accounts.authentication.ApiKeyAuthentication",
         # Then the user schemes: each returns None for headers that are not its own.
         "accounts.authentication.SessionTokenAuthentication",
@@ -344,6 +346,16 @@ OAUTH2_INTROSPECTION_CLIENT_SECRET = env.str("OAUTH2_INTROSPECTION_CLIENT_SECRET
 OAUTH2_INTROSPECTION_CACHE_SECONDS = env.int("OAUTH2_INTROSPECTION_CACHE_SECONDS", default=0)
 OAUTH2_HTTP_TIMEOUT_SECONDS = env.float("OAUTH2_HTTP_TIMEOUT_SECONDS", default=3)
 
+# Attestation-based client authentication (attestation app, API.md §13, docs/mobile.md).
+# An attester's JWKS is fetched with this timeout (an unreachable one answers 503 at once
+# after it), cached this long, and refetched on an unknown kid at most once per cooldown.
+ATTESTATION_JWKS_TIMEOUT_SECONDS = env.float("ATTESTATION_JWKS_TIMEOUT_SECONDS", default=2)
+ATTESTATION_JWKS_CACHE_SECONDS = env.int("ATTESTATION_JWKS_CACHE_SECONDS", default=300)
+ATTESTATION_JWKS_REFETCH_COOLDOWN_SECONDS = env.float("ATTESTATION_JWKS_REFETCH_COOLDOWN_SECONDS", default=10)
+# A PoP is accepted within this many seconds of its iat, and its jti only once in that time.
+ATTESTATION_POP_MAX_AGE_SECONDS = env.int("ATTESTATION_POP_MAX_AGE_SECONDS", default=60)
+ATTESTATION_CLOCK_SKEW_SECONDS = env.int("ATTESTATION_CLOCK_SKEW_SECONDS", default=5)
+
 if OAUTH2_RESOURCE_SERVER_MODE not in ("local", "jwks", "introspection"):
     raise environ.ImproperlyConfigured("OAUTH2_RESOURCE_SERVER_MODE must be local, jwks or introspection")
 if OAUTH2_RESOURCE_SERVER_MODE != "local" and not OAUTH2_ISSUER:
@@ -366,6 +378,8 @@ def _oidc_rsa_private_key_pem() -> str:
 
     return signing_key_pem()
 
+
+TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "attest_jwt_client_auth"]
 
 OAUTH2_PROVIDER = {
     # RFC 9700 (OAuth 2.0 Security Best Current Practice), adopted ahead of the toolkit's 4.0.
@@ -390,7 +404,19 @@ OAUTH2_PROVIDER = {
     # Access tokens are RFC 9068 JWTs; refresh tokens stay random strings, checked in the database.
     "ACCESS_TOKEN_GENERATOR": "accounts.oauth.generators.access_token_generator",
     "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
-    "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.validators.OAuth2Validator",
+    # accounts.oauth.validators.OAuth2Validator, plus attestation-based client authentication.
+    "OAUTH2_VALIDATOR_CLASS": "attestation.validators.AttestationOAuth2Validator",
+    # RFC 8414 / OIDC discovery: draft-ietf-oauth-attestation-based-client-auth §8 registers the method.
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "client_secret_post",
+        "client_secret_basic",
+        "attest_jwt_client_auth",
+    ],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "client_secret_post",
+        "client_secret_basic",
+        "attest_jwt_client_auth",
+    ],
     "SCOPES": {
         "purchases:read": "Read your purchases",
         "purchases:write": "Create and change your purchases",
