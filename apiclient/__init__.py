@@ -7,7 +7,10 @@
     session.auth = HttpSignatureAuth(key_id, secret)
     session.get("https://api.example.com/api/v1/whoami").json()
 
-A mobile app's instance sends its attestation instead (docs/mobile.md):
+DPoP-bound tokens (RFC 9449): `DPoPAuth(DPoPKey.load_or_create(path))` on the token request,
+then `DPoPAuth(key, access_token)` on every API call (docs/dpop.md).
+
+A mobile app's instance sends its client attestation (docs/mobile.md):
 
     session.auth = ClientAttestationAuth(attestation, instance_key, audience="https://api.example.com/o")
 
@@ -16,6 +19,14 @@ nothing from the server, so it can be copied into an app's code base as it is.
 """
 
 from apiclient.attestation import ClientAttestationAuth, instance_key_generate, instance_public_jwk
+from apiclient.dpop import DPoPAuth, DPoPKey
 from apiclient.signing import HttpSignatureAuth
 
-__all__ = ["ClientAttestationAuth", "HttpSignatureAuth", "instance_key_generate", "instance_public_jwk"]
+__all__ = [
+    "ClientAttestationAuth",
+    "DPoPAuth",
+    "DPoPKey",
+    "HttpSignatureAuth",
+    "instance_key_generate",
+    "instance_public_jwk",
+]

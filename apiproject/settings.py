@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "purchases",
     "signup",
+    "dpop",
     "attestation",
 ]
 
@@ -236,6 +237,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",  # the default, kept
         "apiproject.schema.postprocess_error_responses",
+        "dpop.schema.security_deduplicate",
     ],
 }
 
@@ -406,17 +408,9 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
     # accounts.oauth.validators.OAuth2Validator, plus attestation-based client authentication.
     "OAUTH2_VALIDATOR_CLASS": "attestation.validators.AttestationOAuth2Validator",
-    # RFC 8414 / OIDC discovery: draft-ietf-oauth-attestation-based-client-auth §8 registers the method.
-    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
-        "client_secret_post",
-        "client_secret_basic",
-        "attest_jwt_client_auth",
-    ],
-    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
-        "client_secret_post",
-        "client_secret_basic",
-        "attest_jwt_client_auth",
-    ],
+    # Both discovery documents; draft-ietf-oauth-attestation-based-client-auth registers the third.
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
     "SCOPES": {
         "purchases:read": "Read your purchases",
         "purchases:write": "Create and change your purchases",
