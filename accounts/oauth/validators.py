@@ -1,13 +1,17 @@
 """The toolkit's request validator, with this project's grant policy and OpenID Connect claims."""
 
 from django.conf import settings
+from django.db import transaction
 from oauth2_provider import oauth2_validators
+from oauth2_provider.models import get_refresh_token_model
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 from rest_framework.exceptions import APIException
 
 from accounts.exceptions import InvalidCredentials, TooManyLoginAttempts
 from accounts.models import OAuthApplication
+from accounts.oauth.lifecycle import GrantNoLongerValid, refresh_token_user_id, token_request_still_valid
+from accounts.selectors import user_lock
 from accounts.services.sessions import credentials_check
 
 
@@ -28,6 +32,10 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
     - Password grant: only with OAUTH2_ALLOW_PASSWORD_GRANT, for confidential first-party apps,
       and through the same brute-force budget as every other password login.
     - OpenID Connect: the `profile` scope releases `preferred_username`.
+    - Refresh tokens and codes (accounts.oauth.lifecycle): a deactivated user's are refused
+      (`invalid_grant`), and every rotation runs under the user's row lock, like every
+      revocation, so of concurrent refreshes with one token exactly one wins and none
+      outlives a logout-all, a password change or a reuse detection.
     """
 
     def validate_response_type(
@@ -64,3 +72,31 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
     def get_additional_claims(self, request: OAuthlibRequest) -> dict[str, str]:
         # Released by the `profile` scope (oidc_claim_scope), in the ID token and at /o/userinfo/.
         return {"preferred_username": request.user.get_username()}
+
+    def validate_refresh_token(
+        self, refresh_token: str, client: OAuthApplication, request: OAuthlibRequest, *args, **kwargs
+    ) -> bool:
+        user_id = refresh_token_user_id(refresh_token)
+        if user_id is None:
+            return False
+        # Under the user's row lock: the toolkit's reuse detection (revoke_family) must not
+        # miss a successor being rotated in at this moment.
+        with transaction.atomic():
+            user = user_lock(user_id=user_id)
+            valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        return valid and user is not None and user.is_active
+
+    def save_bearer_token(self, token: dict, request: OAuthlibRequest, *args, **kwargs) -> None:
+        user = getattr(request, "user", None)
+        if user is None or request.grant_type == "client_credentials":
+            return super().save_bearer_token(token, request, *args, **kwargs)
+        with transaction.atomic():
+            locked = user_lock(user_id=user.pk)
+            if token_request_still_valid(request, user=locked):
+                return super().save_bearer_token(token, request, *args, **kwargs)
+            presented = getattr(request, "refresh_token_instance", None)
+            if presented is not None and presented.token_family:
+                # A concurrent refresh won with this token: the loser presented a dead token,
+                # which is reuse, as in the toolkit's own check (RFC 9700 §4.14.2).
+                get_refresh_token_model().revoke_family(presented.token_family)
+        raise GrantNoLongerValid(request=request)
