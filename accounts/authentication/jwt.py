@@ -11,6 +11,9 @@ token's header before any verification:
   kid is refused here rather than passed on, so a forged token cannot fall through to an
   anonymous request.
 
+A token bound to a DPoP key (`cnf.jkt`, API.md §12) must come as `Authorization: DPoP <token>`
+with a proof by that key (dpop.binding); the same scheme carries OAuth2's bound tokens on.
+
 Only `token_type: access` is accepted: refresh tokens and the anonymous signup tokens (signed
 with the same key) get 401 here on every endpoint.
 """
@@ -26,6 +29,9 @@ from accounts.models import User
 from accounts.records import request_app
 from accounts.selectors import token_user
 from accounts.tokens import AccessToken, InvalidToken
+from dpop.binding import SCHEME as DPOP_SCHEME
+from dpop.binding import cnf_jkt, token_binding_check
+from dpop.exceptions import CHALLENGE as DPOP_CHALLENGE
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -60,6 +66,8 @@ class JWTAuthentication(authentication.JWTAuthentication):
         app = request_app(request)
         if app is not None and app.client_id != token["client_id"]:
             raise ClientMismatch()
+        scheme = header.split()[0].lower().decode("ascii")
+        token_binding_check(request, scheme=scheme, token=raw_token.decode("ascii"), jkt=cnf_jkt(token.payload))
         return self.get_user(token), token
 
     def get_header(self, request: Request) -> bytes | None:
@@ -70,10 +78,10 @@ class JWTAuthentication(authentication.JWTAuthentication):
     def get_raw_token(self, header: bytes) -> bytes | None:
         parts = header.split()
         # RFC 9110 §11.1: the scheme name is case-insensitive.
-        if not parts or parts[0].lower() != b"bearer":
+        if not parts or parts[0].lower() not in (b"bearer", DPOP_SCHEME.encode()):
             return None
-        if len(parts) != 2:
-            raise MalformedCredentials("Authorization: Bearer takes exactly one token.")
+        if len(parts) != 2 or not parts[1].isascii():
+            raise MalformedCredentials("Authorization: Bearer (or DPoP) takes exactly one ASCII token.")
         return parts[1]
 
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
@@ -97,4 +105,4 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         # RFC 6750 §3: the Bearer challenge; every scheme's challenge goes into the 401.
-        return f'Bearer realm="{self.www_authenticate_realm}"'
+        return f'Bearer realm="{self.www_authenticate_realm}", {DPOP_CHALLENGE}'

@@ -17,6 +17,9 @@ from accounts.oauth.tokens import AccessTokenClaims, AccessTokenInvalid
 from accounts.records import AppIdentity, request_app
 from accounts.selectors import token_user
 from accounts.tokens import InvalidToken
+from dpop.binding import SCHEME as DPOP_SCHEME
+from dpop.binding import token_binding_check
+from dpop.exceptions import CHALLENGE as DPOP_CHALLENGE
 
 
 class OAuth2Authentication(authentication.BaseAuthentication):
@@ -40,7 +43,9 @@ class OAuth2Authentication(authentication.BaseAuthentication):
     scheme_name = "oauth2"
 
     def authenticate(self, request: Request) -> tuple[User, AccessTokenClaims] | None:
-        token = authorization_credential(request, self.keyword)
+        scheme, token = self.keyword.lower(), authorization_credential(request, self.keyword)
+        if token is None:
+            scheme, token = DPOP_SCHEME, authorization_credential(request, DPOP_SCHEME)
         if token is None:
             return None
         try:
@@ -52,6 +57,8 @@ class OAuth2Authentication(authentication.BaseAuthentication):
             set_app(request, AppIdentity(client_id=claims.client_id, scheme=self.scheme_name))
         elif app.client_id != claims.client_id:
             raise ClientMismatch()
+        # RFC 9449 §7.1: a DPoP-bound token (cnf.jkt) only with a proof by its key.
+        token_binding_check(request, scheme=scheme, token=token, jkt=claims.jkt)
         request._request.oauth2_token = claims
         if not claims.has_user:
             return None
@@ -78,4 +85,4 @@ class OAuth2Authentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         # RFC 6750 §3.
-        return f'{self.keyword} realm="api"'
+        return f'{self.keyword} realm="api", {DPOP_CHALLENGE}'

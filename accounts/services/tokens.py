@@ -30,6 +30,7 @@ from accounts.models import AuditEvent, RefreshTokenRecord, User
 from accounts.selectors import user_lock
 from accounts.services.audit import audit_event_record
 from accounts.tokens import AccessToken, InvalidToken, RefreshToken
+from dpop.binding import cnf_claims, refresh_binding_check
 
 PURGE_BATCH_SIZE = 5_000
 
@@ -39,9 +40,13 @@ class TokenPair(NamedTuple):
     refresh: str
 
 
-def _token_pair_issue(*, user: User, client_id: str, family_id: uuid.UUID) -> tuple[TokenPair, RefreshTokenRecord]:
+def _token_pair_issue(
+    *, user: User, client_id: str, family_id: uuid.UUID, jkt: str | None = None
+) -> tuple[TokenPair, RefreshTokenRecord]:
     refresh = RefreshToken.for_app_user(user, client_id=client_id)
     access = AccessToken.for_app_user(user, client_id=client_id)
+    for token in (refresh, access):
+        token.payload.update(cnf_claims(jkt))  # DPoP (RFC 9449 §6.1): both bound to the proof's key
     refresh_token = str(refresh)
     record = RefreshTokenRecord.objects.create(
         jti=refresh["jti"],
@@ -55,9 +60,12 @@ def _token_pair_issue(*, user: User, client_id: str, family_id: uuid.UUID) -> tu
     return TokenPair(access=str(access), refresh=refresh_token), record
 
 
-def token_pair_obtain(*, user: User, client_id: str) -> TokenPair:
-    """Start a JWT login for a user who has just proven their password: a new token family."""
-    pair, _ = _token_pair_issue(user=user, client_id=client_id, family_id=uuid.uuid4())
+def token_pair_obtain(*, user: User, client_id: str, jkt: str | None = None) -> TokenPair:
+    """Start a JWT login for a user who has just proven their password: a new token family.
+
+    With `jkt` (a DPoP key's thumbprint) both tokens are bound to that key.
+    """
+    pair, _ = _token_pair_issue(user=user, client_id=client_id, family_id=uuid.uuid4(), jkt=jkt)
     return pair
 
 
@@ -71,13 +79,18 @@ def _refresh_token_claims(refresh: str, *, client_id: str) -> RefreshToken:
     return token
 
 
-def refresh_token_rotate(*, refresh: str, client_id: str, request: HttpRequest | None = None) -> TokenPair:
+def refresh_token_rotate(
+    *, refresh: str, client_id: str, request: HttpRequest | None = None, jkt: str | None = None
+) -> TokenPair:
     """Exchange a live refresh token for a new pair; the presented token is dead from then on.
 
     Presenting a token that was already exchanged is reuse: the whole family is revoked, an
-    audit event is written, and the caller gets 401 like any other dead token.
+    audit event is written, and the caller gets 401 like any other dead token. A DPoP-bound
+    refresh token needs `jkt`, the thumbprint of this request's proof, to be its key (checked
+    before the token is spent); the new pair is bound to `jkt`.
     """
     token = _refresh_token_claims(refresh, client_id=client_id)
+    refresh_binding_check(token.payload, jkt=jkt)
     jti, digest, now = token["jti"], crypto.token_digest(refresh), timezone.now()
     user_id = RefreshTokenRecord.objects.filter(jti=jti).values_list("user_id", flat=True).first()
     if user_id is None:
@@ -97,7 +110,9 @@ def refresh_token_rotate(*, refresh: str, client_id: str, request: HttpRequest |
         if won:
             record = RefreshTokenRecord.objects.get(jti=jti)
             if user is not None and user.is_active:
-                pair, successor = _token_pair_issue(user=user, client_id=record.client_id, family_id=record.family_id)
+                pair, successor = _token_pair_issue(
+                    user=user, client_id=record.client_id, family_id=record.family_id, jkt=jkt
+                )
                 RefreshTokenRecord.objects.filter(pk=record.pk).update(replaced_by=successor)
                 return pair
             # A deactivated user's logins end at their next refresh.
