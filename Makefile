@@ -2,9 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PORT ?= 8000
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test lint install migrate seed bench clean
+.PHONY: run test lint install migrate seed bench secrets prod loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,15 +17,20 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 
-migrate: install
+# Local development settings, so that `.venv/bin/python manage.py ...` works after `make run` too.
+# Only when there is no .env: an existing one is never touched. The settings' own default stays DEBUG off.
+.env:
+	printf '# Local development, written by `make run` (git-ignored); see .env.example.\nDJANGO_DEBUG=1\n' > $@
+
+migrate: install .env
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-## Dev server on SQLite at http://127.0.0.1:8000 with demo data; prints the demo credentials.
+## Dev server on SQLite at http://127.0.0.1:$(PORT) (default 8000) with demo data; prints the demo credentials.
 run: seed
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## The test suite. Set DATABASE_URL and REDIS_URL to run the PostgreSQL and Redis tests too.
 test: install
@@ -40,6 +46,15 @@ lint: install
 ## Per-layer cost relative to the health baseline, with queries and cache round trips.
 bench: install
 	DJANGO_DEBUG=0 $(BIN)/python -m benchmarks.run
+
+## Write every production secret and key file under var/secrets/ (owner-only); print the variables.
+secrets: install
+	$(BIN)/python -m deploy.secrets
+
+## The production stack on this machine: nginx (TLS 1.3, mTLS) on https://127.0.0.1:8443, HTTP on
+## 8080, gunicorn workers, PostgreSQL and Redis (DATABASE_URL, REDIS_URL). Ctrl-C stops it.
+prod: install
+	$(BIN)/python -m deploy.prod
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

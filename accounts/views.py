@@ -16,6 +16,7 @@ from accounts.records import request_app
 from accounts.selectors import client_usage_report
 from accounts.serializers import UsageReportSerializer, WhoAmISerializer
 from accounts.usage import usage_flush
+from dpop.binding import request_used_dpop
 
 
 @functools.lru_cache(maxsize=8)
@@ -42,6 +43,8 @@ class WhoAmIView(APIView):
         user_scheme = getattr(request.successful_authenticator, "scheme_name", None)
         if user_scheme and user_scheme not in schemes:
             schemes.append(user_scheme)
+        if request_used_dpop(request):  # beside the token's own scheme (API.md §9)
+            schemes.append("dpop")
         user = request.user.get_username() if request.user.is_authenticated else None
         return Response({"user": user or None, "client": app.client_id if app else None, "schemes": schemes})
 

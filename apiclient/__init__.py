@@ -7,10 +7,14 @@
     session.auth = HttpSignatureAuth(key_id, secret)
     session.get("https://api.example.com/api/v1/whoami").json()
 
-The package stands on its own (requests, http-message-signatures, cryptography) and imports
+DPoP-bound tokens (RFC 9449): `DPoPAuth(DPoPKey.load_or_create(path))` on the token request,
+then `DPoPAuth(key, access_token)` on every API call (docs/dpop.md).
+
+The package stands on its own (requests, http-message-signatures, cryptography, PyJWT) and imports
 nothing from the server, so it can be copied into an app's code base as it is.
 """
 
+from apiclient.dpop import DPoPAuth, DPoPKey
 from apiclient.signing import HttpSignatureAuth
 
-__all__ = ["HttpSignatureAuth"]
+__all__ = ["DPoPAuth", "DPoPKey", "HttpSignatureAuth"]

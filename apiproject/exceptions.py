@@ -106,6 +106,14 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         response.data["code"] = codes if isinstance(codes, str) else "error"
     if response.status_code == status.HTTP_401_UNAUTHORIZED:
         challenges = _challenges(context.get("request"))
+        # A scheme's own error challenge (RFC 9449 §7.1: `DPoP error="invalid_dpop_proof"`)
+        # stands in for that scheme's plain challenge, or comes first when none was listed.
+        if error_challenge := getattr(exc, "challenge", None):
+            plain = getattr(exc, "plain_challenge", "")
+            if plain and plain in challenges:
+                challenges = challenges.replace(plain, error_challenge)
+            else:
+                challenges = ", ".join(filter(None, [error_challenge, challenges]))
         if challenges:
             response["WWW-Authenticate"] = challenges
     return set_retry_after(response)

@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "purchases",
     "signup",
+    "dpop",
+    "web",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -52,6 +55,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every HTML page; Cache-Control: no-store on personal JSON.
+    "csp.middleware.CSPMiddleware",
+    "web.middleware.NoStoreMiddleware",
     "accounts.middleware.UsageMiddleware",
 ]
 
@@ -181,6 +187,26 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
+# Content-Security-Policy (django-csp) on every response: scripts only from this server, so an
+# injected <script> or onclick= does not run. The admin, the sign-in and consent pages, the
+# browsable API and Swagger UI load all their scripts from /static/ (Swagger UI's start-up
+# script from /api/docs/?script=), and chromium runs them under this policy in tests/browser/.
+# Styles may be inline: DRF's and Swagger UI's templates use style attributes, and a style
+# cannot run code. No form-action: the consent page's form ends in a redirect to the app's
+# registered redirect URI, on another origin, which form-action would block.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # --- Django REST framework -------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -209,7 +235,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "accounts.renderers.JoseRenderer",  # Accept: application/jose, signed requests only
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "web.renderers.BrowsableAPIRenderer",  # no form where the permissions would refuse it
     ],
     "DEFAULT_PARSER_CLASSES": [
         "accounts.parsers.JSONParser",
@@ -239,6 +265,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",  # the default, kept
         "apiproject.schema.postprocess_error_responses",
+        "dpop.schema.security_deduplicate",
     ],
 }
 

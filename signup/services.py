@@ -15,6 +15,7 @@ from accounts.jwt import jwt_claims, jwt_encode
 from accounts.models import AuditEvent, User
 from accounts.services import audit_event_record
 from apiproject.counters import CACHE_ERRORS
+from dpop.binding import cnf_claims
 from signup.captcha import get_captcha_backend
 from signup.selectors import TokenStoreUnavailable, consumed_token_key, person_exists
 
@@ -30,11 +31,12 @@ class DuplicatePerson(exceptions.APIException):
     default_code = "duplicate"
 
 
-def anonymous_token_issue(*, client_id: str) -> tuple[str, int]:
+def anonymous_token_issue(*, client_id: str, jkt: str | None = None) -> tuple[str, int]:
     """Issue an anonymous signup token for the app; return (token, lifetime in seconds).
 
     Signed like the user tokens (accounts.jwt), with `sub` "anon:<uuid>", `token_type`
     "anonymous", `scope` "signup" and the app's `client_id`; it lives at most ten minutes.
+    With `jkt` it is bound to that DPoP key (`cnf.jkt`, API.md §12).
     """
     lifetime = settings.SIGNUP_ANONYMOUS_TOKEN_SECONDS
     claims = jwt_claims(
@@ -43,14 +45,17 @@ def anonymous_token_issue(*, client_id: str) -> tuple[str, int]:
         client_id=client_id,
         lifetime=timedelta(seconds=lifetime),
         scope=SIGNUP_SCOPE,
+        **cnf_claims(jkt),
     )
     return jwt_encode(claims), lifetime
 
 
-def signup_session_start(*, captcha: str, client_id: str, remote_ip: str | None) -> tuple[str, int]:
+def signup_session_start(
+    *, captcha: str, client_id: str, remote_ip: str | None, jkt: str | None = None
+) -> tuple[str, int]:
     """Accept a captcha answer once, then issue an anonymous token; return (token, lifetime)."""
     get_captcha_backend().verify(captcha, remote_ip=remote_ip)
-    return anonymous_token_issue(client_id=client_id)
+    return anonymous_token_issue(client_id=client_id, jkt=jkt)
 
 
 def anonymous_token_consume(*, claims: dict) -> None:

@@ -11,6 +11,7 @@ from accounts.authentication import APP_IDENTITY_AUTHENTICATION, AnonymousTokenA
 from accounts.permissions import HasClient
 from accounts.throttling import ClientRateThrottle
 from apiproject.client_ip import client_ip
+from dpop.binding import issue_binding
 from signup import serializers
 from signup.captcha import CaptchaInvalid, get_captcha_backend
 from signup.permissions import HasSignupScope
@@ -55,10 +56,13 @@ class SignupSessionView(APIView):
         if not serializer.is_valid():
             # Missing, null, a list, a null byte: one answer for every bad captcha (API.md §7).
             raise CaptchaInvalid()
+        # Before the captcha is spent: a bad DPoP proof must not cost the person their solution.
+        jkt = issue_binding(request, client_id=request.app.client_id)
         token, expires_in = signup_session_start(
             captcha=serializer.validated_data["captcha"],
             client_id=request.app.client_id,
             remote_ip=client_ip(request) or None,
+            jkt=jkt,
         )
         body = serializers.SignupSessionSerializer({"token": token, "expires_in": expires_in}).data
         return no_store(Response(body, status=status.HTTP_201_CREATED))

@@ -6,6 +6,7 @@ from oauthlib.common import Request as OAuthlibRequest
 
 from accounts.oauth.keys import signing_key, signing_kid
 from accounts.oauth.tokens import access_token_claims, access_token_encode
+from dpop.oauth import request_dpop_jkt
 
 
 def access_token_generator(request: OAuthlibRequest, refresh_token: bool = False) -> str:
@@ -26,5 +27,6 @@ def access_token_generator(request: OAuthlibRequest, refresh_token: bool = False
         lifetime=request.expires_in,
         user_id=str(user.pk) if user is not None else None,
         username=user.get_username() if user is not None else "",
+        cnf={"jkt": jkt} if (jkt := request_dpop_jkt(request)) else None,  # RFC 9449 §6.1
     )
     return access_token_encode(claims, key=signing_key(), kid=signing_kid())

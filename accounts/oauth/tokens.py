@@ -48,6 +48,7 @@ class AccessTokenClaims:
     jti: str
     expires_at: int
     username: str = ""
+    jkt: str | None = None  # RFC 9449 §6: the DPoP key the token is bound to (cnf.jkt)
 
     @property
     def has_user(self) -> bool:
@@ -66,6 +67,10 @@ class AccessTokenClaims:
         scope, username, exp = claims.get("scope", ""), claims.get("username", ""), claims.get("exp")
         if not isinstance(scope, str) or not isinstance(username, str) or not isinstance(exp, int):
             raise AccessTokenInvalid("claims of the wrong type")
+        cnf = claims.get("cnf", {})
+        jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+        if jkt is not None and not isinstance(jkt, str):
+            raise AccessTokenInvalid("claims of the wrong type")
         return cls(
             subject=claims["sub"],
             client_id=claims["client_id"],
@@ -73,6 +78,7 @@ class AccessTokenClaims:
             jti=claims["jti"],
             expires_at=exp,
             username=username,
+            jkt=jkt,
         )
 
 
@@ -85,12 +91,14 @@ def access_token_claims(
     lifetime: int,
     user_id: str | None,
     username: str = "",
+    cnf: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return the claims of a new access token (RFC 9068 §2.2).
 
     `sub` is the user's id, or the client's when no user is involved (client credentials).
     `username` is RFC 7662's member of the same name: the resource server can name the user
-    without asking anyone, exactly as an introspection response would let it.
+    without asking anyone, exactly as an introspection response would let it. `cnf` binds the
+    token to a key (RFC 7800): `{"jkt": ...}` for DPoP (RFC 9449 §6.1).
     """
     now = int(time.time())
     claims = {
@@ -105,6 +113,8 @@ def access_token_claims(
     }
     if user_id is not None and username:
         claims["username"] = username
+    if cnf:
+        claims["cnf"] = cnf
     return claims
 
 

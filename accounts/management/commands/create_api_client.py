@@ -1,4 +1,4 @@
-"""Register an app and print its first key: `create_api_client NAME [--require-signature] ...`."""
+"""Register an app and print its first key: `create_api_client NAME [--require-signature] [--require-dpop] ...`."""
 
 import json
 
@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.services import api_client_create
+from dpop.services import dpop_requirement_set
 
 
 class Command(BaseCommand):
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("name")
         parser.add_argument("--require-signature", action="store_true", help="refuse plain keys")
         parser.add_argument("--user-agent", action="append", default=[], metavar="REGEX", help="allowed agents")
+        parser.add_argument("--require-dpop", action="store_true", help="issue DPoP-bound tokens only (RFC 9449)")
         parser.add_argument("--throttle-rate", default="", help="e.g. 100/minute")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -28,6 +30,8 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
+        if options["require_dpop"]:
+            dpop_requirement_set(client_id=client.client_id)
         write_credentials(self, client.client_id, key_id, secret, as_json=options["json"])
 
 
