@@ -19,7 +19,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 if DEBUG:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-dev-only-secret-key-do-not-deploy")
 else:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")  # required: see the end of this file
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
@@ -90,6 +90,9 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+# A persistent connection is checked before a request reuses it: without this, every backend
+# that PostgreSQL ended (a restart, a failover, pg_terminate_backend) cost a request its 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -225,9 +228,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "accounts.throttling.ClientRateThrottle",
+        "accounts.throttling.SessionUserRateThrottle",  # browser sessions, which have no app
     ],
     "DEFAULT_THROTTLE_RATES": {
         "client": env.str("API_CLIENT_THROTTLE_RATE", default="1000/minute"),
+        "session": env.str("API_SESSION_THROTTLE_RATE", default="300/minute"),
     },
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -268,6 +273,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- This project's security settings (read when used, through django.conf.settings) ---------
 
+# Retry-After (seconds) of every 503: the database, the cache or the replay store unreachable.
+API_UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("API_UNAVAILABLE_RETRY_AFTER_SECONDS", default=5)
+
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
@@ -305,9 +313,6 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,  # a write per refresh for nothing
 }
 
-# Refuse to start in production without the keys that protect stored secrets.
-if not DEBUG and not API_SECRET_ENCRYPTION_KEYS:
-    raise environ.ImproperlyConfigured("API_SECRET_ENCRYPTION_KEYS is required when DJANGO_DEBUG=0")
 
 # --- Public signup (captcha, anonymous tokens, find-person, create-person; docs/signup.md) ---
 
@@ -337,11 +342,6 @@ SIGNUP_FIND_PERSON_RATE_PER_APP = env.str("SIGNUP_FIND_PERSON_RATE_PER_APP", def
 
 if not 0 < SIGNUP_ANONYMOUS_TOKEN_SECONDS <= 600:
     raise environ.ImproperlyConfigured("SIGNUP_ANONYMOUS_TOKEN_SECONDS must be between 1 and 600")
-# Refuse to start in production with a captcha whose answers could be forged or not checked.
-if not DEBUG and SIGNUP_CAPTCHA_BACKEND == "altcha" and not SIGNUP_ALTCHA_HMAC_KEY:
-    raise environ.ImproperlyConfigured("SIGNUP_ALTCHA_HMAC_KEY is required when DJANGO_DEBUG=0")
-if not DEBUG and SIGNUP_CAPTCHA_BACKEND in ("turnstile", "hcaptcha") and not SIGNUP_CAPTCHA_SECRET:
-    raise environ.ImproperlyConfigured(f"SIGNUP_CAPTCHA_SECRET is required for {SIGNUP_CAPTCHA_BACKEND}")
 
 # --- OAuth2 authorization server (django-oauth-toolkit; docs/oauth2.md) ------------------------
 
@@ -481,3 +481,33 @@ LOGIN_SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
 # Failed password logins (every endpoint that takes a password) per window, in the shared cache.
 LOGIN_FAILURE_LIMIT_PER_USERNAME = env.str("LOGIN_FAILURE_LIMIT_PER_USERNAME", default="5/15m")
 LOGIN_FAILURE_LIMIT_PER_IP = env.str("LOGIN_FAILURE_LIMIT_PER_IP", default="20/15m")
+
+# --- Refuse to start in production while anything required is missing ------------------------
+
+# API.md §10: every missing variable and key file named in one message, so that an operator
+# fixes them in one go, and a missing key file stops the start instead of 500-ing a request.
+# `manage.py check` and gunicorn both import this file, so both refuse.
+API_SINGLE_PROCESS = env.bool("API_SINGLE_PROCESS", default=False)
+if not DEBUG:
+    from apiproject.startup import missing_production_settings
+
+    _key_files = {"JWT_PRIVATE_KEY_FILE": JWT_PRIVATE_KEY_FILE}
+    if OAUTH2_RESOURCE_SERVER_MODE == "local":  # only the authorization server signs OAuth2 tokens
+        _key_files["OIDC_RSA_PRIVATE_KEY_FILE"] = OIDC_RSA_PRIVATE_KEY_FILE
+    _missing = missing_production_settings(
+        {
+            "DJANGO_SECRET_KEY": SECRET_KEY,
+            "API_SECRET_ENCRYPTION_KEYS": API_SECRET_ENCRYPTION_KEYS,
+            # Unless one process serves alone, nonces and limits must be shared by every worker:
+            # with two workers and no Redis one signed request was accepted twice (4 of 10 trials).
+            "REDIS_URL": REDIS_URL or API_SINGLE_PROCESS,
+            # A captcha whose answers could be forged or not checked is no captcha.
+            "SIGNUP_ALTCHA_HMAC_KEY": SIGNUP_ALTCHA_HMAC_KEY or SIGNUP_CAPTCHA_BACKEND != "altcha",
+            "SIGNUP_CAPTCHA_SECRET": SIGNUP_CAPTCHA_SECRET or SIGNUP_CAPTCHA_BACKEND not in ("turnstile", "hcaptcha"),
+        },
+        key_files=_key_files,
+    )
+    if _missing:
+        raise environ.ImproperlyConfigured(
+            "DJANGO_DEBUG=0 needs: " + "; ".join(_missing) + " (REDIS_URL may be left out with API_SINGLE_PROCESS=1)"
+        )
