@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0003_apiclient_signup_proof_usage_without_key'),
+        ('accounts', '0004_apiclient_signup_proof_usage_without_key'),
         migrations.swappable_dependency(settings.OAUTH2_PROVIDER_APPLICATION_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_oauthapplication_introspection_allowed'),
+        ('accounts', '0003_user_credentials_revoked_at'),
     ]
 
     operations = [
