@@ -59,12 +59,10 @@ class AppBoundToken(tokens.Token):
         return TokenBackend(self.token_type)
 
     @classmethod
-    def for_app_user(cls, user, *, client_id: str, cnf: dict | None = None) -> "AppBoundToken":
-        """Return a new token for `user`, bound to the app `client_id` and, with `cnf`, to a key (RFC 7800)."""
+    def for_app_user(cls, user, *, client_id: str) -> "AppBoundToken":
+        """Return a new token for `user`, bound to the app `client_id`."""
         token = cls.for_user(user)  # simplejwt: sub, exp, iat, jti, token_type
         token["client_id"] = client_id
-        if cnf:
-            token["cnf"] = cnf  # RFC 8705 §3.1 x5t#S256: usable only with that client certificate
         return token
 
 

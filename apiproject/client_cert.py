@@ -58,20 +58,25 @@ def client_certificate_thumbprint(meta: Mapping[str, Any]) -> str | None:
 
 
 def certificate_confirmation(meta: Mapping[str, Any]) -> dict[str, str] | None:
-    """Return the `cnf` claim binding a token issued to this request to its certificate, or None."""
+    """Return the `cnf` members binding a token issued to this request to its certificate, or None."""
     thumbprint = client_certificate_thumbprint(meta)
     return {THUMBPRINT_CLAIM: thumbprint} if thumbprint else None
 
 
-def certificate_binding_holds(claims: Mapping[str, Any], meta: Mapping[str, Any] | None) -> bool:
-    """Return whether a token's `cnf` allows its use on this request (RFC 8705 §3).
-
-    A token without `cnf.x5t#S256` is not bound: True. A bound token needs the request to come
-    over mutual TLS with the very certificate it was issued to.
-    """
+def cnf_thumbprint(claims: Mapping[str, Any]) -> str | None:
+    """Return the certificate thumbprint a token is bound to (`cnf.x5t#S256`), or None for an unbound token."""
     confirmation = claims.get("cnf")
     bound = confirmation.get(THUMBPRINT_CLAIM) if isinstance(confirmation, Mapping) else None
+    return bound if isinstance(bound, str) or bound is None else ""  # "" : malformed, matches nothing
+
+
+def certificate_binding_holds(bound: str | None, meta: Mapping[str, Any] | None) -> bool:
+    """Return whether a token bound to the certificate `bound` (None: unbound) may be used on this request.
+
+    RFC 8705 §3: a bound token needs the request to come over mutual TLS with the very
+    certificate it was issued to.
+    """
     if bound is None:
         return True
     presented = client_certificate_thumbprint(meta) if meta is not None else None
-    return isinstance(bound, str) and presented is not None and hmac.compare_digest(bound, presented)
+    return bool(bound) and presented is not None and hmac.compare_digest(bound, presented)
