@@ -115,6 +115,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
+    # Generated OAuth2 client secrets only (accounts/oauth/hashers.py); listed so their hashes verify.
+    "accounts.oauth.hashers.ClientSecretHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -327,6 +329,10 @@ OAUTH2_ALLOW_PASSWORD_GRANT = env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=Fa
 # derives it from each request's host, as the toolkit does; set it when the server has several
 # names, and always on a separate resource server, which must know whom to trust.
 OAUTH2_ISSUER = env.str("OAUTH2_ISSUER", default="")
+# Failed client authentications at /o/token/, /o/revoke_token/ and /o/introspect/, checked
+# before any secret is hashed (accounts/oauth/client_auth.py).
+OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_CLIENT = env.str("OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_CLIENT", default="20/m")
+OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_IP = env.str("OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_IP", default="20/m")
 OAUTH2_REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.int("OAUTH2_REFRESH_TOKEN_SECONDS", default=14 * 86400))
 
 # How this API checks OAuth2 access tokens (accounts/oauth/resource_server.py):
@@ -391,6 +397,9 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_GENERATOR": "accounts.oauth.generators.access_token_generator",
     "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
     "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.validators.OAuth2Validator",
+    # Generated secrets are 256 random bits, hashed fast (HMAC-SHA-256); chosen ones with Argon2.
+    "CLIENT_SECRET_GENERATOR_CLASS": "accounts.oauth.generators.ClientSecretGenerator",
+    "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
     "SCOPES": {
         "purchases:read": "Read your purchases",
         "purchases:write": "Create and change your purchases",

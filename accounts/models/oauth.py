@@ -45,6 +45,11 @@ class OAuthApplication(AbstractApplication):
 
     def clean(self) -> None:
         super().clean()
+        # RFC 6749 §2.1: a public client cannot keep a secret, so it is given none (the toolkit
+        # generates one for every app); client authentication refuses it without hashing. Not
+        # hashing "" keeps the column empty rather than an Argon2 hash of nothing.
+        if self.client_type == self.CLIENT_PUBLIC:
+            self.client_secret, self.hash_client_secret = "", False
         # RFC 9700 §2.1.2: no implicit grant; the OIDC hybrid flow also returns tokens
         # in the front channel, so it goes with it.
         if self.authorization_grant_type in (self.GRANT_IMPLICIT, self.GRANT_OPENID_HYBRID):

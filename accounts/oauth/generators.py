@@ -1,9 +1,10 @@
-"""The toolkit's ACCESS_TOKEN_GENERATOR: every OAuth2 access token is an RFC 9068 JWT."""
+"""The toolkit's generators: RFC 9068 JWT access tokens, and client secrets of 256 random bits."""
 
 from django.conf import settings
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthlibRequest
 
+from accounts.oauth.hashers import generate_client_secret
 from accounts.oauth.keys import signing_key, signing_kid
 from accounts.oauth.tokens import access_token_claims, access_token_encode
 
@@ -28,3 +29,10 @@ def access_token_generator(request: OAuthlibRequest, refresh_token: bool = False
         username=user.get_username() if user is not None else "",
     )
     return access_token_encode(claims, key=signing_key(), kid=signing_kid())
+
+
+class ClientSecretGenerator:
+    """The toolkit's CLIENT_SECRET_GENERATOR_CLASS: 256-bit secrets the fast hasher recognises."""
+
+    def hash(self) -> str:
+        return generate_client_secret()
