@@ -407,11 +407,10 @@ OAUTH2_PROVIDER = {
         "profile": "Your user name",
     },
     "DEFAULT_SCOPES": ["purchases:read"],
-    # https only in production; debug also allows http for loopback redirects (RFC 8252 §7.3).
-    # A native app's private-use scheme (com.example.app) is added here (RFC 8252 §7.1).
-    "ALLOWED_REDIRECT_URI_SCHEMES": env.list(
-        "OAUTH2_REDIRECT_URI_SCHEMES", default=["http", "https"] if DEBUG else ["https"]
-    ),
+    # The fallback for a request naming no known application. Each application's own redirect
+    # schemes come from its registration (OAuthApplication.get_allowed_schemes, RFC 8252):
+    # https, plus loopback http and private-use schemes for native apps. No global switch.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     # OpenID Connect, signed with the RSA key of OIDC_RSA_PRIVATE_KEY_FILE, read when first used.
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": lazy(_oidc_rsa_private_key_pem, str)(),
