@@ -75,6 +75,7 @@ def main() -> None:
             "Job",
             "--client-secret",
             secret,
+            "--json",
         ],
         cwd=ROOT,
         env=env,
