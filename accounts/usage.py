@@ -43,8 +43,9 @@ from apiproject.counters import Rider
 
 logger = logging.getLogger(__name__)
 
-# (client_pk, key_pk, day, route, status, ip, user_agent) -> calls
-Bucket = tuple[int, int, date, str, int, str, str]
+# (client_pk, key_pk or None, day, route, status, ip, user_agent) -> calls; no key_pk for an app
+# identified by a client attestation (attestation app), which names the app but no key.
+Bucket = tuple[int, int | None, date, str, int, str, str]
 
 OTHER = "other"  # the value counted for user agents and IPs past the day's distinct limit
 IN_FLIGHT = 0  # the status of a count whose response is not known yet, or never was
@@ -71,7 +72,8 @@ end
 local limit = tonumber(ARGV[1])
 local agent = kept(KEYS[2], ARGV[9], limit, ARGV[2])
 local ip = kept(KEYS[3], ARGV[8], limit, ARGV[2])
-local field = cjson.encode({tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6], tonumber(ARGV[7]), ip, agent})
+local key = tonumber(ARGV[4]) or cjson.null
+local field = cjson.encode({tonumber(ARGV[3]), key, ARGV[5], ARGV[6], tonumber(ARGV[7]), ip, agent})
 redis.call('HINCRBY', KEYS[1], field, 1)
 return field
 """
@@ -122,7 +124,8 @@ def _queue_count(pipeline: Pipeline, cache: RedisCache, bucket: Bucket) -> tuple
         cache.make_key(f"usage:agents:{client_pk}:{day.isoformat()}"),
         cache.make_key(f"usage:ips:{client_pk}:{day.isoformat()}"),
     ]
-    args = [settings.API_USAGE_MAX_DISTINCT, DISTINCT_TTL, client_pk, key_pk, day.isoformat(), route, status, ip, agent]
+    key = "" if key_pk is None else key_pk
+    args = [settings.API_USAGE_MAX_DISTINCT, DISTINCT_TTL, client_pk, key, day.isoformat(), route, status, ip, agent]
     pipeline.evalsha(cache.client.get_client(write=True).register_script(_COUNT_SCRIPT).sha, len(keys), *keys, *args)
     return keys, args
 
@@ -154,11 +157,11 @@ def _log_failed_moves(results: list) -> None:
 def usage_rider(request: HttpRequest, app: AppIdentity) -> Rider | None:
     """Return what adds this request's count to the throttle's pipeline, or None.
 
-    None when the app has no key (OAuth2 apps are not counted here) or there is no Redis.
+    None for OAuth2 apps (not API clients: not counted here), or when there is no Redis.
     The rider queues the in-flight count and this worker's pending status moves; its result
     handler records on the request which field was counted, for UsageMiddleware.
     """
-    if app.key_pk is None or _redis_cache() is None or getattr(request, "usage_field", None) is not None:
+    if app.client_pk is None or _redis_cache() is None or getattr(request, "usage_field", None) is not None:
         return None
     bucket = request_bucket(request, app, status=IN_FLIGHT)
 

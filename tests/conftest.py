@@ -16,6 +16,7 @@ from apiproject.replay import replay_epoch_forget
 from deploy.stack import nginx_check
 from tests.accounts.factories import ApiCredentials, UserFactory, make_api_client
 from tests.browser.chromium import chromium_missing
+from transport.selectors import transport_cache_clear
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -51,6 +52,7 @@ def _isolated_caches():
     caches["default"].clear()
     replay_epoch_forget()  # a flush is a lost memory, but these tests start from nothing
     key_cache_clear()
+    transport_cache_clear()
     verified_cache_clear()
     usage_discard()
     yield

@@ -38,6 +38,7 @@ def api_client_create(
     require_signature: bool = False,
     allowed_user_agents: list[str] | None = None,
     throttle_rate: str = "",
+    signup_proof: str = ApiClient.SignupProof.CAPTCHA,
 ) -> tuple[ApiClient, ApiKey, str, str]:
     """Register an app with its first key; return (client, key, key_id, secret).
 
@@ -48,6 +49,7 @@ def api_client_create(
         require_signature=require_signature,
         allowed_user_agents=allowed_user_agents or [],
         throttle_rate=throttle_rate,
+        signup_proof=signup_proof,
     )
     client.full_clean()
     client.save()
@@ -107,16 +109,19 @@ def usage_buckets_add(*, batch: dict[tuple, int]) -> None:
     move whose count was written by an earlier flush) only ever lower an existing row, never
     below zero. Counts of keys deleted meanwhile are dropped.
     """
-    live_keys = set(ApiKey.objects.filter(pk__in={bucket[1] for bucket in batch}).values_list("pk", flat=True))
-    rows = [(bucket, n) for bucket, n in batch.items() if n and bucket[1] in live_keys]
+    live_clients = set(ApiClient.objects.filter(pk__in={b[0] for b in batch}).values_list("pk", flat=True))
+    live_keys = set(ApiKey.objects.filter(pk__in={b[1] for b in batch}).values_list("pk", flat=True)) | {None}
+    rows = [(b, n) for b, n in batch.items() if n and b[0] in live_clients and b[1] in live_keys]
     table = connection.ops.quote_name(UsageRecord._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in (*USAGE_BUCKET_COLUMNS, "count"))
     conflict = ", ".join(connection.ops.quote_name(c) for c in USAGE_BUCKET_COLUMNS)
     count = connection.ops.quote_name("count")
+    # No key (an attested app): NULL never conflicts in the unique bucket, so those rows are
+    # added one by one below instead.
     additions = [
         (client_pk, key_pk, connection.ops.adapt_datefield_value(day), route, status, ip, agent, n)
         for (client_pk, key_pk, day, route, status, ip, agent), n in rows
-        if n > 0
+        if n > 0 and key_pk is not None
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(additions), 500):
@@ -128,7 +133,11 @@ def usage_buckets_add(*, batch: dict[tuple, int]) -> None:
                 [value for row in chunk for value in row],
             )
         for (client_pk, key_pk, day, route, status, ip, user_agent), n in rows:
-            if n < 0:
+            if n > 0 and key_pk is None:
+                bucket = dict(client_id=client_pk, key_id=None, day=day, route=route, status_code=status, ip=ip)
+                if not UsageRecord.objects.filter(**bucket, user_agent=user_agent).update(count=F("count") + n):
+                    UsageRecord.objects.create(**bucket, user_agent=user_agent, count=n)
+            elif n < 0:
                 UsageRecord.objects.filter(
                     client_id=client_pk,
                     key_id=key_pk,
@@ -138,4 +147,4 @@ def usage_buckets_add(*, batch: dict[tuple, int]) -> None:
                     ip=ip,
                     user_agent=user_agent,
                 ).update(count=Greatest(F("count") + n, 0))
-        ApiKey.objects.filter(pk__in={bucket[1] for bucket, _ in rows}).update(last_used_at=timezone.now())
+        ApiKey.objects.filter(pk__in={b[1] for b, _ in rows} - {None}).update(last_used_at=timezone.now())
