@@ -419,10 +419,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"one_line_warning": {"()": "apiproject.log_filters.OneLineWarning"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
-        "django.security.DisallowedHost": {"level": "ERROR"},
+        # A request for a host we do not serve (400): one WARNING line naming the host, not an
+        # ERROR with a traceback per scanner probe.
+        "django.security.DisallowedHost": {"level": "WARNING", "filters": ["one_line_warning"]},
     },
 }
 
