@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PORT ?= 8000
 export DJANGO_DEBUG ?= 1
 
 .PHONY: run test lint install migrate seed bench clean
@@ -16,15 +17,20 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 
-migrate: install
+# Local development settings, so that `.venv/bin/python manage.py ...` works after `make run` too.
+# Only when there is no .env: an existing one is never touched. The settings' own default stays DEBUG off.
+.env:
+	printf '# Local development, written by `make run` (git-ignored); see .env.example.\nDJANGO_DEBUG=1\n' > $@
+
+migrate: install .env
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-## Dev server on SQLite at http://127.0.0.1:8000 with demo data; prints the demo credentials.
+## Dev server on SQLite at http://127.0.0.1:$(PORT) (default 8000) with demo data; prints the demo credentials.
 run: seed
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## The test suite. Set DATABASE_URL and REDIS_URL to run the PostgreSQL and Redis tests too.
 test: install

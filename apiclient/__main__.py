@@ -21,7 +21,12 @@ from apiclient.signing import HttpSignatureAuth
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m apiclient", description="Send one RFC 9421 signed request.")
+    parser = argparse.ArgumentParser(
+        prog="python -m apiclient",
+        description="Send one RFC 9421 signed request.",
+        epilog="environment: APICLIENT_KEY_ID (the app's key_id) and APICLIENT_SECRET (its secret), both required; "
+        "they are read from the environment, never from arguments, which the process list shows.",
+    )
     parser.add_argument("url")
     parser.add_argument("-X", "--method", default=None, help="HTTP method (default GET, or POST with a body)")
     parser.add_argument("--json", dest="json_body", help="a JSON body, sent as application/json")
@@ -32,6 +37,16 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _headers(values: list[str]) -> dict[str, str]:
+    headers = {}
+    for value in values:
+        name, separator, content = value.partition(":")
+        if not separator or not name.strip():
+            raise ValueError(f'a header is "Name: value", not {value!r}')
+        headers[name.strip()] = content.strip()
+    return headers
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     try:
@@ -39,23 +54,34 @@ def main(argv: list[str] | None = None) -> int:
     except KeyError as missing:
         print(f"set {missing.args[0]} in the environment", file=sys.stderr)
         return 2
-    headers = dict(header.split(":", 1) for header in args.header)
-    headers = {name.strip(): value.strip() for name, value in headers.items()}
-    body = None
-    if args.json_body is not None:
-        body = json.dumps(json.loads(args.json_body)).encode()
+    try:
+        headers = _headers(args.header)
+        body = None if args.json_body is None else json.dumps(json.loads(args.json_body)).encode()
+    except ValueError as exc:
+        print(f"apiclient: {exc}", file=sys.stderr)
+        return 2
+    if body is not None:
         headers.setdefault("Content-Type", "application/json")
     method = args.method or ("POST" if body is not None else "GET")
 
     auth = HttpSignatureAuth(key_id, secret, encrypt=args.encrypt)
-    request = requests.Request(method.upper(), args.url, headers=headers, data=body).prepare()
+    try:
+        request = requests.Request(method.upper(), args.url, headers=headers, data=body).prepare()
+    except requests.RequestException as exc:  # no scheme, no host, an invalid URL
+        print(f"apiclient: {exc}", file=sys.stderr)
+        return 2
     if args.encrypt:
         auth.encrypt_body(request)
     base = auth.sign(request)
     if args.print_base:
         print(base.decode(), file=sys.stderr)
-    with requests.Session() as session:
-        response = session.send(request, timeout=args.timeout)
+    try:
+        with requests.Session() as session:
+            response = session.send(request, timeout=args.timeout)
+    except requests.RequestException as exc:
+        # One line, not a traceback: the server is down, the name does not resolve, TLS failed...
+        print(f"apiclient: {request.method} {request.url} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     if args.encrypt:
         auth.decrypt_response(response)
     print(f"HTTP {response.status_code}", file=sys.stderr)
