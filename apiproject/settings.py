@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "purchases",
     "signup",
+    "browser_sessions",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +168,9 @@ except ValueError as exc:
     raise environ.ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {exc}") from exc
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = True
+# Django sessions (admin, browsable API, OAuth2 sign-in) stored under a SHA-256 of their key,
+# so a copy of the database cannot be replayed as session cookies (docs/sessions.md).
+SESSION_ENGINE = "browser_sessions.backend"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
@@ -288,7 +292,7 @@ SIGNUP_CAPTCHA_TTL_SECONDS = env.int("SIGNUP_CAPTCHA_TTL_SECONDS", default=300)
 # Signs ALTCHA challenges; in debug an empty value means a key derived from SECRET_KEY.
 SIGNUP_ALTCHA_HMAC_KEY = env.str("SIGNUP_ALTCHA_HMAC_KEY", default="")
 SIGNUP_ALTCHA_COST = env.int("SIGNUP_ALTCHA_COST", default=100)
-SIGNUP_ALTCHA_MAX_NUMBER = env.int("SIGNUP_ALTCHA_MAX_NUMBER", default=20_000)
+SIGNUP_ALTCHA_MAX_NUMBER = env.int("SIGNUP_ALTCHA_MAX_NUMBER", default=30_000)
 # Turnstile and hCaptcha: the provider's secret and site key, and how we call siteverify.
 SIGNUP_CAPTCHA_SECRET = env.str("SIGNUP_CAPTCHA_SECRET", default="")
 SIGNUP_CAPTCHA_SITE_KEY = env.str("SIGNUP_CAPTCHA_SITE_KEY", default="")
