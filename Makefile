@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test lint install migrate seed bench clean
+.PHONY: run test lint install migrate seed bench secrets prod loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,15 @@ lint: install
 ## Per-layer cost relative to the health baseline, with queries and cache round trips.
 bench: install
 	DJANGO_DEBUG=0 $(BIN)/python -m benchmarks.run
+
+## Write every production secret and key file under var/secrets/ (owner-only); print the variables.
+secrets: install
+	$(BIN)/python -m deploy.secrets
+
+## The production stack on this machine: nginx (TLS 1.3, mTLS) on https://127.0.0.1:8443, HTTP on
+## 8080, gunicorn workers, PostgreSQL and Redis (DATABASE_URL, REDIS_URL). Ctrl-C stops it.
+prod: install
+	$(BIN)/python -m deploy.prod
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

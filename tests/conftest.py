@@ -12,6 +12,7 @@ from accounts.jwt import verified_cache_clear
 from accounts.selectors import key_cache_clear
 from accounts.services import login_session_create
 from accounts.usage import usage_discard
+from deploy.stack import nginx_check
 from tests.accounts.factories import ApiCredentials, UserFactory, make_api_client
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -22,12 +23,14 @@ def _service_missing(marker: str) -> str | None:
         return "needs PostgreSQL: set DATABASE_URL"
     if marker == "redis" and not isinstance(caches["default"], RedisCache):
         return "needs Redis: set REDIS_URL"
+    if marker == "nginx" and (problems := nginx_check()):
+        return "needs nginx: " + "; ".join(problems)
     return None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip tests whose services are absent; under REQUIRE_SERVICES=1 fail them instead."""
-    needs = {name for name in ("postgres", "redis") if item.get_closest_marker(name)}
+    needs = {name for name in ("postgres", "redis", "nginx") if item.get_closest_marker(name)}
     if item.get_closest_marker("live"):
         needs |= {"postgres", "redis"}
     for name in sorted(needs):

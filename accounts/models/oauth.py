@@ -64,6 +64,9 @@ class OAuthApplication(AbstractApplication):
             and self.client_type != self.CLIENT_CONFIDENTIAL
         ):
             raise ValidationError({"client_type": "The client credentials grant needs a confidential client."})
+        # RFC 8252 §8.6: consent is skipped only for the operator's own apps.
+        if self.skip_authorization and not self.first_party:
+            raise ValidationError({"skip_authorization": "Only a first-party app may skip the consent page."})
         # RFC 7662 §2.1: the resource server authenticates to the introspection endpoint.
         if self.introspection_allowed and self.client_type != self.CLIENT_CONFIDENTIAL:
             raise ValidationError(

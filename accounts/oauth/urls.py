@@ -15,11 +15,11 @@ from accounts.oauth.views import refuse_nul_bytes
 app_name = "oauth2_provider"  # the toolkit reverses its own URL names in this namespace
 
 urlpatterns = [
-    path("authorize/", refuse_nul_bytes(oauth2_views.AuthorizationView.as_view()), name="authorize"),
+    path("authorize/", refuse_nul_bytes(views.AuthorizationView.as_view()), name="authorize"),
     path("token/", refuse_nul_bytes(oauth2_views.TokenView.as_view()), name="token"),
     path("revoke_token/", refuse_nul_bytes(oauth2_views.RevokeTokenView.as_view()), name="revoke-token"),
     path("introspect/", refuse_nul_bytes(views.IntrospectTokenView.as_view()), name="introspect"),
-    path("userinfo/", oauth2_views.UserInfoView.as_view(), name="user-info"),
+    path("userinfo/", views.UserInfoView.as_view(), name="user-info"),
     re_path(
         r"^\.well-known/openid-configuration/?$",
         oauth2_views.ConnectDiscoveryInfoView.as_view(),

@@ -1,4 +1,4 @@
-"""Views of the authorization server that differ from the toolkit's: login, and introspection."""
+"""Views of the authorization server that differ from the toolkit's: login, introspection, userinfo."""
 
 import base64
 import binascii
@@ -10,10 +10,12 @@ import jwt
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from oauth2_provider import views as oauth2_views
+from oauth2_provider.models import get_application_model
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import urlencode
 
 from accounts.forms import LoginForm
+from accounts.oauth.validators import client_id_shaped
 
 
 def refuse_nul_bytes(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -39,6 +41,33 @@ def refuse_nul_bytes(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         return view(request, *args, **kwargs)
 
     return guarded
+
+
+class AuthorizationView(oauth2_views.AuthorizationView):
+    """The consent page; a public client cannot ask to skip it with approval_prompt=auto.
+
+    The toolkit's `approval_prompt=auto` skips consent when the user already holds a live token
+    for the app. For a public client anyone can send that request: its client_id is public and
+    nothing at the authorization endpoint proves the caller is the real app, so RFC 8252 §8.6
+    says not to approve it automatically (a malicious app would get a code silently). Consent
+    is skipped only by the operator's `skip_authorization`, which the model allows only on a
+    first-party app.
+    """
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.GET.get("approval_prompt") == "auto" and not confidential_client(request.GET.get("client_id")):
+            request.GET = request.GET.copy()
+            request.GET["approval_prompt"] = "force"
+        return super().get(request, *args, **kwargs)
+
+
+def confidential_client(client_id: str | None) -> bool:
+    """Return whether `client_id` names a registered confidential application."""
+    model = get_application_model()
+    return (
+        client_id_shaped(client_id)
+        and model.objects.filter(client_id=client_id, client_type=model.CLIENT_CONFIDENTIAL).exists()
+    )
 
 
 class LoginView(auth_views.LoginView):
@@ -94,6 +123,17 @@ class IntrospectTokenView(oauth2_views.IntrospectTokenView):
         answer["Cache-Control"] = "no-store"
         return answer
 
+    def unauthenticated_response(self, request: HttpRequest, oauthlib_request=None) -> JsonResponse:
+        # The toolkit answers an empty 403 page; RFC 6749 §5.2 says invalid_client, 401 with a
+        # challenge, and the contract says JSON. The same answer for no credentials, wrong ones,
+        # a malformed Bearer token and a client not registered as a resource server.
+        response = JsonResponse(
+            {"error": "invalid_client", "error_description": "Authenticate as a registered resource server."},
+            status=401,
+        )
+        response["WWW-Authenticate"] = 'Basic realm="oauth2"'
+        return response
+
     def post(self, request: HttpRequest, *args, **kwargs) -> JsonResponse:
         # RFC 7662 §2.1: POST only; a token in a query string ends up in access logs.
         return self.get_token_response(request.POST.get("token"))
@@ -102,3 +142,13 @@ class IntrospectTokenView(oauth2_views.IntrospectTokenView):
         return JsonResponse(
             {"error": "invalid_request", "error_description": "Send the token in a POST body."}, status=405
         )
+
+
+class UserInfoView(oauth2_views.UserInfoView):
+    """OpenID Connect userinfo; its RFC 6750 errors are labelled as the JSON they are."""
+
+    def _create_userinfo_response(self, request: HttpRequest) -> HttpResponse:
+        response = super()._create_userinfo_response(request)
+        if response.status_code >= 400:  # the toolkit sets no Content-Type on errors (text/html)
+            response["Content-Type"] = "application/json"
+        return response

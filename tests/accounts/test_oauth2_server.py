@@ -139,6 +139,49 @@ def test_consent_denied_redirects_with_access_denied(browser, app):
     assert not Grant.objects.exists()
 
 
+# --- Consent: when the page may be skipped (RFC 8252 §8.6) -------------------------------------
+
+
+def test_public_client_asking_approval_prompt_auto_still_gets_the_consent_page(browser, app):
+    # The user already approved this app once and holds a live token: the toolkit's "auto"
+    # would hand a code to whoever sends the public client_id, without asking the user.
+    tokens_for(browser, app)
+
+    page = browser.get(authorize_url(app, pkce=make_pkce(), approval_prompt="auto"))
+
+    assert page.status_code == 200
+    assert "form" in page.context
+
+
+def test_confidential_client_with_approval_prompt_auto_and_a_live_token_skips_the_page(browser, confidential_app):
+    # A confidential client proves it is the real app with its secret when it redeems the code.
+    pkce = make_pkce()
+    code = authorization_code(browser, confidential_app, pkce)
+    exchanged = code_exchange(browser, confidential_app, code, pkce.verifier, client_secret=CLIENT_SECRET)
+    assert exchanged.status_code == 200, exchanged.content
+
+    page = browser.get(authorize_url(confidential_app, pkce=make_pkce(), approval_prompt="auto"))
+
+    assert page.status_code == 302
+    assert "code" in redirect_params(page["Location"])
+
+
+def test_skip_authorization_on_a_first_party_app_skips_the_consent_page(browser):
+    app = make_application(first_party=True, skip_authorization=True)
+
+    page = browser.get(authorize_url(app, pkce=make_pkce()))
+
+    assert page.status_code == 302
+    assert "code" in redirect_params(page["Location"])
+
+
+def test_skip_authorization_is_refused_for_an_app_that_is_not_first_party():
+    with pytest.raises(ValidationError) as raised:
+        make_application(skip_authorization=True)
+
+    assert "skip_authorization" in raised.value.message_dict
+
+
 # --- What the authorization endpoint refuses -------------------------------------------------
 
 
@@ -405,8 +448,9 @@ def test_introspection_needs_client_authentication(browser, app):
 
     response = browser.post("/o/introspect/", {"token": access_token})
 
-    assert response.status_code == 403  # the toolkit's answer to a client that did not authenticate
-    assert "active" not in response.content.decode()
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Basic realm="oauth2"'
+    assert response.json()["error"] == "invalid_client"
 
 
 def test_introspection_refuses_a_confidential_client_not_registered_as_a_resource_server(browser, app):
@@ -421,8 +465,8 @@ def test_introspection_refuses_a_confidential_client_not_registered_as_a_resourc
 
     response = introspect(browser, other, access_token)
 
-    assert response.status_code == 403
-    assert "active" not in response.content.decode()
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
 
 
 def test_introspection_refuses_a_resource_server_with_a_wrong_secret(browser, app):
@@ -433,8 +477,8 @@ def test_introspection_refuses_a_resource_server_with_a_wrong_secret(browser, ap
         "/o/introspect/", {"token": access_token}, HTTP_AUTHORIZATION=basic_auth(introspector.client_id, "wrong")
     )
 
-    assert response.status_code == 403
-    assert "active" not in response.content.decode()
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
 
 
 def test_only_a_confidential_client_can_be_allowed_to_introspect():

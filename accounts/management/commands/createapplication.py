@@ -1,4 +1,6 @@
-"""`createapplication`: the toolkit's command, plus --first-party, --introspection and a non-zero exit on bad input."""
+"""`createapplication`: the toolkit's command, plus --first-party, --introspection, --json; bad input exits non-zero."""
+
+import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
@@ -24,6 +26,7 @@ class Command(createapplication.Command):
             action="store_true",
             help="A resource server, allowed to call /o/introspect/ (confidential clients only).",
         )
+        parser.add_argument("--json", action="store_true", help='print {"client_id", "client_secret"} as JSON')
 
     def handle(self, *args, **options) -> None:
         # The toolkit prints validation errors and exits 0; like this project's other commands,
@@ -35,9 +38,24 @@ class Command(createapplication.Command):
             for key, value in options.items()
             if key in fields and (isinstance(value, bool) or value)
         }
+        application = model(**data)
         try:
-            model(**data).full_clean()
+            application.full_clean()
         except ValidationError as exc:
             messages = (f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())
             raise CommandError("; ".join(messages)) from exc
-        super().handle(*args, **options)
+        # The model hashes the secret on save: keep the clear value to show it once.
+        secret = application.client_secret
+        application.save()
+        credentials = {"client_id": application.client_id}
+        # A public client cannot keep a secret, so none is shown (RFC 6749 §2.1); it uses PKCE.
+        if application.client_type == model.CLIENT_CONFIDENTIAL:
+            credentials["client_secret"] = secret
+        if options["json"]:
+            self.stdout.write(json.dumps(credentials))
+            return
+        self.stdout.write(self.style.SUCCESS(f"New application {application.name or application.client_id} created."))
+        for name, value in credentials.items():
+            self.stdout.write(f"{name}: {value}")
+        if "client_secret" in credentials:
+            self.stdout.write("The client secret is shown once; store it now.")

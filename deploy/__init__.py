@@ -1,0 +1,1 @@
+"""Production serving: secrets, the local CA, nginx and gunicorn configuration, and `make prod`."""
