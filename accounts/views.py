@@ -16,15 +16,21 @@ from accounts.records import request_app
 from accounts.selectors import client_usage_report
 from accounts.serializers import UsageReportSerializer, WhoAmISerializer
 from accounts.usage import usage_flush
+from dpop.binding import request_used_dpop
 
 
 @functools.lru_cache(maxsize=8)
 def _with_anonymous_token(schemes: tuple[type[BaseAuthentication], ...]) -> tuple[type[BaseAuthentication], ...]:
     # An anonymous signup token opens whoami too (API.md §7). It goes after the app-identity
     # schemes, which it is bound to, and before the user schemes, which refuse it with 401.
-    apps = tuple(scheme for scheme in schemes if issubclass(scheme, APP_IDENTITY_AUTHENTICATION))
-    users = tuple(scheme for scheme in schemes if not issubclass(scheme, APP_IDENTITY_AUTHENTICATION))
+    apps = tuple(scheme for scheme in schemes if _identifies_app(scheme))
+    users = tuple(scheme for scheme in schemes if not _identifies_app(scheme))
     return (*apps, AnonymousTokenAuthentication, *users)
+
+
+def _identifies_app(scheme: type[BaseAuthentication]) -> bool:
+    # Schemes of other apps (attestation) say so with `identifies_app`.
+    return issubclass(scheme, APP_IDENTITY_AUTHENTICATION) or getattr(scheme, "identifies_app", False)
 
 
 class WhoAmIView(APIView):
@@ -42,6 +48,8 @@ class WhoAmIView(APIView):
         user_scheme = getattr(request.successful_authenticator, "scheme_name", None)
         if user_scheme and user_scheme not in schemes:
             schemes.append(user_scheme)
+        if request_used_dpop(request):  # beside the token's own scheme (API.md §9)
+            schemes.append("dpop")
         user = request.user.get_username() if request.user.is_authenticated else None
         return Response({"user": user or None, "client": app.client_id if app else None, "schemes": schemes})
 

@@ -31,7 +31,7 @@ def installed_python(tmp_path_factory) -> Path:
     return python
 
 
-def test_installs_with_its_three_dependencies_and_no_server_package(installed_python):
+def test_installs_with_its_four_dependencies_and_no_server_package(installed_python):
     listed = subprocess.run(
         [str(installed_python), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
         capture_output=True,
@@ -39,7 +39,7 @@ def test_installs_with_its_three_dependencies_and_no_server_package(installed_py
         check=True,
     )
     names = {row["name"].lower().replace("_", "-") for row in json.loads(listed.stdout)}
-    assert {"apiproject-client", "requests", "http-message-signatures", "cryptography"} <= names
+    assert {"apiproject-client", "requests", "http-message-signatures", "cryptography", "pyjwt"} <= names
     assert not names & {"django", "djangorestframework"}
 
 

@@ -8,6 +8,9 @@ from accounts.authentication.base import authorization_credential
 from accounts.exceptions import ClientMismatch, ClientRequired
 from accounts.jwt import TokenInvalid, jwt_decode, unverified_token_type
 from accounts.records import request_app
+from dpop.binding import SCHEME as DPOP_SCHEME
+from dpop.binding import cnf_jkt, token_binding_check
+from dpop.exceptions import CHALLENGE as DPOP_CHALLENGE
 from signup.selectors import anonymous_token_consumed
 
 TOKEN_TYPE = "anonymous"
@@ -32,7 +35,9 @@ class AnonymousTokenAuthentication(authentication.BaseAuthentication):
     scheme_name = "anonymous"
 
     def authenticate(self, request: Request) -> tuple[AnonymousUser, dict] | None:
-        token = authorization_credential(request, self.keyword)
+        scheme, token = self.keyword.lower(), authorization_credential(request, self.keyword)
+        if token is None:
+            scheme, token = DPOP_SCHEME, authorization_credential(request, DPOP_SCHEME)
         if token is None:
             return None
         # Unverified, only to choose the scheme: a user's access token is another scheme's to
@@ -51,7 +56,9 @@ class AnonymousTokenAuthentication(authentication.BaseAuthentication):
             raise ClientMismatch()
         if anonymous_token_consumed(jti=claims["jti"]):
             raise InvalidAnonymousToken()
+        # A token issued with a DPoP proof (API.md §12) only with a proof by the same key.
+        token_binding_check(request, scheme=scheme, token=token, jkt=cnf_jkt(claims))
         return AnonymousUser(), claims
 
     def authenticate_header(self, request: Request) -> str:
-        return f'{self.keyword} realm="api"'
+        return f'{self.keyword} realm="api", {DPOP_CHALLENGE}'

@@ -23,6 +23,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from accounts.jwt import COMPACT_JWS, LEEWAY_SECONDS, MAX_TOKEN_LENGTH, OAUTH2_ACCESS_TOKEN_TYPES
+from apiproject.client_cert import cnf_thumbprint
 
 ALGORITHM = "RS256"  # the toolkit's OIDC key is RSA; its JWKS view publishes it as RS256
 TYPE = "at+jwt"  # RFC 9068 §2.1
@@ -48,6 +49,8 @@ class AccessTokenClaims:
     jti: str
     expires_at: int
     username: str = ""
+    jkt: str | None = None  # RFC 9449 §6: the DPoP key the token is bound to (cnf.jkt)
+    x5t_s256: str | None = None  # RFC 8705 §3: the client certificate it is bound to (cnf.x5t#S256)
 
     @property
     def has_user(self) -> bool:
@@ -66,6 +69,10 @@ class AccessTokenClaims:
         scope, username, exp = claims.get("scope", ""), claims.get("username", ""), claims.get("exp")
         if not isinstance(scope, str) or not isinstance(username, str) or not isinstance(exp, int):
             raise AccessTokenInvalid("claims of the wrong type")
+        cnf = claims.get("cnf", {})
+        jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+        if jkt is not None and not isinstance(jkt, str):
+            raise AccessTokenInvalid("claims of the wrong type")
         return cls(
             subject=claims["sub"],
             client_id=claims["client_id"],
@@ -73,6 +80,8 @@ class AccessTokenClaims:
             jti=claims["jti"],
             expires_at=exp,
             username=username,
+            jkt=jkt,
+            x5t_s256=cnf_thumbprint(claims),
         )
 
 
@@ -85,12 +94,14 @@ def access_token_claims(
     lifetime: int,
     user_id: str | None,
     username: str = "",
+    cnf: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return the claims of a new access token (RFC 9068 §2.2).
 
     `sub` is the user's id, or the client's when no user is involved (client credentials).
     `username` is RFC 7662's member of the same name: the resource server can name the user
-    without asking anyone, exactly as an introspection response would let it.
+    without asking anyone, exactly as an introspection response would let it. `cnf` binds the
+    token to a key (RFC 7800): `{"jkt": ...}` for DPoP (RFC 9449 §6.1).
     """
     now = int(time.time())
     claims = {
@@ -105,6 +116,8 @@ def access_token_claims(
     }
     if user_id is not None and username:
         claims["username"] = username
+    if cnf:
+        claims["cnf"] = cnf
     return claims
 
 

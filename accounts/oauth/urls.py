@@ -11,23 +11,24 @@ from oauth2_provider import views as oauth2_views
 
 from accounts.oauth import views
 from accounts.oauth.views import refuse_nul_bytes
+from dpop import oauth as dpop
 
 app_name = "oauth2_provider"  # the toolkit reverses its own URL names in this namespace
 
 urlpatterns = [
     path("authorize/", refuse_nul_bytes(views.AuthorizationView.as_view()), name="authorize"),
-    path("token/", refuse_nul_bytes(oauth2_views.TokenView.as_view()), name="token"),
+    path("token/", refuse_nul_bytes(dpop.TokenView.as_view()), name="token"),
     path("revoke_token/", refuse_nul_bytes(oauth2_views.RevokeTokenView.as_view()), name="revoke-token"),
     path("introspect/", refuse_nul_bytes(views.IntrospectTokenView.as_view()), name="introspect"),
     path("userinfo/", views.UserInfoView.as_view(), name="user-info"),
     re_path(
         r"^\.well-known/openid-configuration/?$",
-        oauth2_views.ConnectDiscoveryInfoView.as_view(),
+        views.with_extra_metadata(dpop.ConnectDiscoveryInfoView).as_view(),
         name="oidc-connect-discovery-info",
     ),
     path(
         ".well-known/oauth-authorization-server",
-        oauth2_views.OAuthServerMetadataView.as_view(),
+        views.with_extra_metadata(dpop.OAuthServerMetadataView).as_view(),
         name="oauth-server-metadata",
     ),
     path(".well-known/jwks.json", oauth2_views.JwksInfoView.as_view(), name="jwks-info"),

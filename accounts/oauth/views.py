@@ -116,8 +116,9 @@ class IntrospectTokenView(oauth2_views.IntrospectTokenView):
         # signed (and a key rotated since would not make them any less ours).
         claims = jwt.decode(token_value, options={"verify_signature": False})
         data.update(
-            {name: claims[name] for name in ("iss", "aud", "sub", "iat", "jti", "username") if name in claims},
-            token_type="Bearer",
+            {name: claims[name] for name in ("iss", "aud", "sub", "iat", "jti", "username", "cnf") if name in claims},
+            # RFC 9449 §6.2: a DPoP-bound token introspects with its `cnf` and as type DPoP.
+            token_type="DPoP" if "jkt" in claims.get("cnf", {}) else "Bearer",
         )
         answer = JsonResponse(data)
         answer["Cache-Control"] = "no-store"
@@ -152,3 +153,21 @@ class UserInfoView(oauth2_views.UserInfoView):
         if response.status_code >= 400:  # the toolkit sets no Content-Type on errors (text/html)
             response["Content-Type"] = "application/json"
         return response
+
+
+# Server metadata this server adds to the toolkit's discovery documents (RFC 8414 §2 and the
+# registries it opens): RFC 8705 §3.3, access tokens bound to the mutual-TLS client certificate.
+EXTRA_METADATA = {"tls_client_certificate_bound_access_tokens": True}
+
+
+def with_extra_metadata(view_class: type) -> type:
+    """Return `view_class` (a toolkit discovery view) with EXTRA_METADATA merged into its JSON."""
+
+    class DiscoveryView(view_class):
+        def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = super().get(request, *args, **kwargs)
+            response.content = json.dumps({**json.loads(response.content), **EXTRA_METADATA})
+            return response
+
+    DiscoveryView.__name__ = DiscoveryView.__qualname__ = view_class.__name__
+    return DiscoveryView

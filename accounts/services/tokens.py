@@ -27,8 +27,11 @@ from rest_framework_simplejwt.exceptions import TokenError
 from accounts import crypto, jwt
 from accounts.exceptions import ClientMismatch
 from accounts.models import AuditEvent, RefreshTokenRecord, User
+from accounts.selectors import user_lock
 from accounts.services.audit import audit_event_record
 from accounts.tokens import AccessToken, InvalidToken, RefreshToken
+from apiproject.client_cert import THUMBPRINT_CLAIM, certificate_binding_holds, cnf_thumbprint
+from dpop.binding import cnf_claims, refresh_binding_check
 
 PURGE_BATCH_SIZE = 5_000
 
@@ -38,9 +41,15 @@ class TokenPair(NamedTuple):
     refresh: str
 
 
-def _token_pair_issue(*, user: User, client_id: str, family_id: uuid.UUID) -> tuple[TokenPair, RefreshTokenRecord]:
+def _token_pair_issue(
+    *, user: User, client_id: str, family_id: uuid.UUID, jkt: str | None = None, x5t: str | None = None
+) -> tuple[TokenPair, RefreshTokenRecord]:
     refresh = RefreshToken.for_app_user(user, client_id=client_id)
     access = AccessToken.for_app_user(user, client_id=client_id)
+    for token in (refresh, access):
+        token.payload.update(cnf_claims(jkt))  # DPoP (RFC 9449 §6.1): both bound to the proof's key
+        if x5t:  # mutual TLS (RFC 8705 §3.1): both bound to the client certificate
+            token.payload.setdefault("cnf", {})[THUMBPRINT_CLAIM] = x5t
     refresh_token = str(refresh)
     record = RefreshTokenRecord.objects.create(
         jti=refresh["jti"],
@@ -54,9 +63,13 @@ def _token_pair_issue(*, user: User, client_id: str, family_id: uuid.UUID) -> tu
     return TokenPair(access=str(access), refresh=refresh_token), record
 
 
-def token_pair_obtain(*, user: User, client_id: str) -> TokenPair:
-    """Start a JWT login for a user who has just proven their password: a new token family."""
-    pair, _ = _token_pair_issue(user=user, client_id=client_id, family_id=uuid.uuid4())
+def token_pair_obtain(*, user: User, client_id: str, jkt: str | None = None, x5t: str | None = None) -> TokenPair:
+    """Start a JWT login for a user who has just proven their password: a new token family.
+
+    With `jkt` (a DPoP key's thumbprint) both tokens are bound to that key; with `x5t` (the
+    request's client certificate thumbprint, RFC 8705 §3) to that certificate.
+    """
+    pair, _ = _token_pair_issue(user=user, client_id=client_id, family_id=uuid.uuid4(), jkt=jkt, x5t=x5t)
     return pair
 
 
@@ -70,27 +83,44 @@ def _refresh_token_claims(refresh: str, *, client_id: str) -> RefreshToken:
     return token
 
 
-def refresh_token_rotate(*, refresh: str, client_id: str, request: HttpRequest | None = None) -> TokenPair:
+def refresh_token_rotate(
+    *, refresh: str, client_id: str, request: HttpRequest | None = None, jkt: str | None = None
+) -> TokenPair:
     """Exchange a live refresh token for a new pair; the presented token is dead from then on.
 
     Presenting a token that was already exchanged is reuse: the whole family is revoked, an
-    audit event is written, and the caller gets 401 like any other dead token.
+    audit event is written, and the caller gets 401 like any other dead token. A DPoP-bound
+    refresh token needs `jkt`, the thumbprint of this request's proof, to be its key (checked
+    before the token is spent); the new pair is bound to `jkt`.
     """
     token = _refresh_token_claims(refresh, client_id=client_id)
+    refresh_binding_check(token.payload, jkt=jkt)
+    # RFC 8705 §3: a certificate-bound refresh token refreshes only over mutual TLS with it,
+    # checked before the token is spent, so a thief without the certificate burns nothing.
+    x5t = cnf_thumbprint(token.payload)
+    if not certificate_binding_holds(x5t, request.META if request is not None else None):
+        raise InvalidToken()
     jti, digest, now = token["jti"], crypto.token_digest(refresh), timezone.now()
+    user_id = RefreshTokenRecord.objects.filter(jti=jti).values_list("user_id", flat=True).first()
+    if user_id is None:
+        raise InvalidToken()  # purged, or never issued by this server
 
     with transaction.atomic():
-        # The check and the write are one statement. On PostgreSQL a concurrent UPDATE of the
-        # same row waits for this transaction, then re-evaluates its WHERE and matches nothing:
-        # of N concurrent refreshes exactly one sees `1`. SQLite runs writers one at a time.
+        # First the user's row lock, which every revocation takes too (selectors.user_lock):
+        # a logout-all, password change or reuse detection either finished before this line,
+        # and the UPDATE below sees its revoked_at, or waits until this successor is committed
+        # and then revokes it as well.
+        user = user_lock(user_id=user_id)
+        # The check and the write are one statement: of N concurrent refreshes exactly one
+        # sees `1` (the others wait on the lock above, then find used_at set).
         won = RefreshTokenRecord.objects.filter(
             jti=jti, token_digest=digest, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
         ).update(used_at=now)
         if won:
-            record = RefreshTokenRecord.objects.select_related("user").get(jti=jti)
-            if record.user.is_active:
+            record = RefreshTokenRecord.objects.get(jti=jti)
+            if user is not None and user.is_active:
                 pair, successor = _token_pair_issue(
-                    user=record.user, client_id=record.client_id, family_id=record.family_id
+                    user=user, client_id=record.client_id, family_id=record.family_id, jkt=jkt, x5t=x5t
                 )
                 RefreshTokenRecord.objects.filter(pk=record.pk).update(replaced_by=successor)
                 return pair
@@ -115,8 +145,17 @@ def refresh_token_rotate(*, refresh: str, client_id: str, request: HttpRequest |
     raise InvalidToken()  # reused, revoked or expired: all read the same
 
 
+@transaction.atomic
 def refresh_token_family_revoke(*, family_id: uuid.UUID) -> int:
-    """Revoke every live refresh token of one login; return how many were revoked."""
+    """Revoke every live refresh token of one login; return how many were revoked.
+
+    Under the user's row lock, like rotation: a member being rotated at this moment is
+    committed first and then revoked with the others.
+    """
+    user_id = RefreshTokenRecord.objects.filter(family_id=family_id).values_list("user_id", flat=True).first()
+    if user_id is None:
+        return 0
+    user_lock(user_id=user_id)
     return RefreshTokenRecord.objects.filter(family_id=family_id, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -138,12 +177,15 @@ def refresh_token_revoke(*, refresh: str, client_id: str) -> int:
     return refresh_token_family_revoke(family_id=record.family_id)
 
 
+@transaction.atomic
 def refresh_tokens_revoke_for_user(*, user: User) -> int:
-    """Revoke every refresh token of the user, on every app (logout-all); return the count.
+    """Revoke every refresh token of the user, on every app; return the count.
 
-    Access tokens already issued stay valid until they expire (JWT_ACCESS_TOKEN_LIFETIME): they
-    are checked by signature alone. See docs/jwt.md.
+    Under the user's row lock, so a rotation in flight is revoked too. Access tokens already
+    issued stay valid until they expire (JWT_ACCESS_TOKEN_LIFETIME) unless the user is
+    deactivated or deleted (JWTAuthentication reads the user). See docs/jwt.md.
     """
+    user_lock(user_id=user.pk)
     return RefreshTokenRecord.objects.filter(user_id=user.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 

@@ -14,8 +14,11 @@ from benchmarks.harness import BenchRequest
 REDIRECT_URI = "https://bench.example/callback"
 
 
-def _access_token(ctx, app: OAuthApplication) -> str:
-    """Run the real code flow with PKCE, outside the timed loop: consent, then exchange."""
+def _access_token(ctx, app: OAuthApplication, **token_headers: str) -> str:
+    """Run the real code flow with PKCE, outside the timed loop: consent, then exchange.
+
+    `token_headers` go with the exchange (a DPoP proof, for the oauth2_dpop variant).
+    """
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     browser = Client()
@@ -39,6 +42,7 @@ def _access_token(ctx, app: OAuthApplication) -> str:
             "client_id": app.client_id,
             "code_verifier": verifier,
         },
+        **token_headers,
     )
     return token.json()["access_token"]
 

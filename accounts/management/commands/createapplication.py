@@ -1,4 +1,5 @@
-"""`createapplication`: the toolkit's command, plus --first-party, --introspection, --json; bad input exits non-zero."""
+"""`createapplication`: the toolkit's command, plus --first-party, --introspection, --require-dpop, --json;
+bad input exits non-zero."""
 
 import json
 
@@ -6,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from oauth2_provider.management.commands import createapplication
 from oauth2_provider.models import get_application_model
+
+from dpop.services import dpop_requirement_set
 
 
 class Command(createapplication.Command):
@@ -25,6 +28,11 @@ class Command(createapplication.Command):
             dest="introspection_allowed",
             action="store_true",
             help="A resource server, allowed to call /o/introspect/ (confidential clients only).",
+        )
+        parser.add_argument(
+            "--require-dpop",
+            action="store_true",
+            help="Issue this app DPoP-bound tokens only: every token request needs a DPoP proof (RFC 9449).",
         )
         parser.add_argument("--json", action="store_true", help='print {"client_id", "client_secret"} as JSON')
 
@@ -47,6 +55,8 @@ class Command(createapplication.Command):
         # The model hashes the secret on save: keep the clear value to show it once.
         secret = application.client_secret
         application.save()
+        if options["require_dpop"]:
+            dpop_requirement_set(client_id=application.client_id)
         credentials = {"client_id": application.client_id}
         # A public client cannot keep a secret, so none is shown (RFC 6749 §2.1); it uses PKCE.
         if application.client_type == model.CLIENT_CONFIDENTIAL:

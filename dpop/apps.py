@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DpopConfig(AppConfig):
+    name = "dpop"
+    verbose_name = "DPoP (sender-constrained tokens)"

@@ -1,0 +1,231 @@
+"""DPoP proofs (RFC 9449 §4): check one proof JWT against the request it came with.
+
+No Django and no DRF: a pure function over the proof, the request's method and URL, the
+access token (for resource requests) and the time. PyJWT verifies the signature; the rules
+around it are RFC 9449 §4.3, in the order they run, cheapest first:
+
+1. Size and shape before any parsing: at most MAX_PROOF_LENGTH characters, three non-empty
+   base64url segments (no `alg: none`, no JWE, no JSON serialization, nothing non-ASCII).
+2. The header: `typ` is `dpop+jwt`, `alg` is one of ALGORITHMS (asymmetric only: an HMAC
+   "signature" would be made with a key the server never saw), `jwk` is a public key of the
+   type `alg` needs, with no private member (`d`, `p`, ...): a client that sends its private
+   key has leaked it.
+3. The signature, by that `jwk` (PyJWT's implementation of the one algorithm the header
+   named and step 2 allowed).
+4. The claims: `jti` (a string), `htm` equal to the method, `htu` equal to the request URL
+   after RFC 3986 normalisation, without query and fragment (§4.3 step 9), `iat` within
+   MAX_AGE_SECONDS of now (either way), and, with an access token, `ath` equal to its
+   base64url SHA-256 (§4.3 step 11).
+
+Replay (`jti` accepted once) needs the shared store, so it is the caller's step, after this
+one: a forged or stale proof cannot use up a `jti`.
+"""
+
+import base64
+import functools
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+from jwcrypto import jwk
+
+from accounts.jwt import COMPACT_JWS
+
+__all__ = [
+    "ALGORITHMS",
+    "MAX_AGE_SECONDS",
+    "MAX_PROOF_LENGTH",
+    "Proof",
+    "ProofInvalid",
+    "access_token_hash",
+    "htu_normalize",
+    "proof_verify",
+]
+
+TYPE = "dpop+jwt"  # RFC 9449 §4.2
+# Asymmetric only (RFC 9449 §4.2: "MUST NOT be none or an identifier for a symmetric
+# algorithm"), each with the one key type and curve it is defined for.
+ALGORITHMS = {
+    "ES256": ("EC", "P-256"),
+    "EdDSA": ("OKP", "Ed25519"),
+    "RS256": ("RSA", None),
+    "PS256": ("RSA", None),
+}
+MIN_RSA_BITS = 2048
+MAX_AGE_SECONDS = 60  # API.md §12: iat within 60 seconds of the server clock
+# An RSA-4096 proof is about 2,100 characters; anything near this is an attack or a mistake.
+MAX_PROOF_LENGTH = 4096
+MAX_JTI_LENGTH = 128
+# RFC 7517 §6.2.2, §6.3.2, §6.4: members that only a private (or symmetric) key has.
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+# The members of each key type; anything else in a proof's key is refused (RFC 7517 §4 allows
+# more, but a DPoP key needs none, and every extra member is more input to parse).
+PUBLIC_MEMBERS = {
+    "EC": frozenset({"kty", "crv", "x", "y", "alg", "use", "kid", "key_ops"}),
+    "OKP": frozenset({"kty", "crv", "x", "alg", "use", "kid", "key_ops"}),
+    "RSA": frozenset({"kty", "n", "e", "alg", "use", "kid", "key_ops"}),
+}
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# RFC 3986 §2.3: unreserved characters, which §6.2.2.2 says to decode wherever they are encoded.
+_PERCENT_ENCODED = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+class ProofInvalid(Exception):
+    """The proof cannot be accepted; the message says why (RFC 9449 §7.1 error_description)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """A verified proof: the thumbprint of its key (RFC 7638), its jti and its iat."""
+
+    jkt: str
+    jti: str
+    iat: int
+
+
+def access_token_hash(access_token: str) -> str:
+    """Return `ath` for a token: base64url (unpadded) of the SHA-256 of its ASCII (RFC 9449 §4.2)."""
+    digest = hashlib.sha256(access_token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+@functools.lru_cache(maxsize=1024)
+def htu_normalize(url: str) -> str:
+    """Return `url` as RFC 9449 §4.3 compares it: scheme, host, port and path, normalised.
+
+    RFC 3986 §6.2.2 and §6.2.3: scheme and host lowercased, the scheme's default port dropped,
+    an empty path read as "/", percent-encodings of unreserved characters decoded and the
+    others uppercased; query and fragment dropped. Raises ProofInvalid for what is not an
+    absolute http(s) URL. Cached: a client names the same few URLs in every proof.
+    """
+    try:
+        parts = urlsplit(url)
+        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError as exc:  # a bad port or IPv6 literal
+        raise ProofInvalid("htu is not a URL") from exc
+    if scheme not in DEFAULT_PORTS or not host or parts.username is not None or parts.password is not None:
+        raise ProofInvalid("htu is not an absolute http(s) URL")
+    if ":" in host:
+        host = f"[{host}]"
+    authority = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    return f"{scheme}://{authority}{_PERCENT_ENCODED.sub(_percent_normalize, parts.path) or '/'}"
+
+
+def _percent_normalize(match: re.Match) -> str:
+    char = chr(int(match.group(1), 16))
+    return char if char in _UNRESERVED else f"%{match.group(1).upper()}"
+
+
+def proof_verify(proof: str, *, method: str, url: str, now: float, access_token: str | None = None) -> Proof:
+    """Verify a DPoP proof for the request `method url` at time `now`, or raise ProofInvalid.
+
+    With `access_token` (a resource request) the proof must carry its hash in `ath`. The
+    caller checks the returned `jkt` against the token's `cnf.jkt` and the `jti` for replay.
+    """
+    if len(proof) > MAX_PROOF_LENGTH:
+        raise ProofInvalid("proof too long")
+    if not COMPACT_JWS.fullmatch(proof):
+        raise ProofInvalid("not a signed JWT in compact serialization")
+    header_segment, payload_segment, signature_segment = proof.split(".")
+    header = _header(_json_segment(header_segment))
+    key, jkt = _public_key(json.dumps(header["jwk"], sort_keys=True), header["alg"])
+    # PyJWT's algorithm checks the signature. jwt.decode would parse the token again first and
+    # re-check the base64 alphabet one character at a time in Python, which costs more than
+    # the ECDSA verification itself; COMPACT_JWS has checked that alphabet already (the same
+    # choice as accounts/oauth/tokens.py, measured in benchmarks/).
+    signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
+    try:
+        valid = _VERIFIERS[header["alg"]].verify(signing_input, key.key, _segment(signature_segment))
+    except (ValueError, jwt.PyJWTError) as exc:  # a signature of the wrong length for the key
+        raise ProofInvalid("bad signature") from exc
+    if not valid:
+        raise ProofInvalid("bad signature")
+    claims = _json_segment(payload_segment)
+    _check_claims(claims, method=method, url=url, now=now, access_token=access_token)
+    return Proof(jkt=jkt, jti=claims["jti"], iat=claims["iat"])
+
+
+# alg -> PyJWT's implementation of it (only the allowed ones: never the token's choice).
+_VERIFIERS = {name: jwt.get_algorithm_by_name(name) for name in ALGORITHMS}
+
+
+def _segment(segment: str) -> bytes:
+    # RFC 7515 §2: unpadded base64url; COMPACT_JWS has admitted the alphabet.
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _json_segment(segment: str) -> dict[str, Any]:
+    try:
+        value = json.loads(_segment(segment))
+    except (ValueError, RecursionError) as exc:  # binascii.Error, UnicodeDecodeError, JSONDecodeError
+        raise ProofInvalid("malformed segment") from exc
+    if not isinstance(value, dict):
+        raise ProofInvalid("malformed segment")
+    return value
+
+
+def _header(header: dict[str, Any]) -> dict[str, Any]:
+    if header.get("typ") != TYPE:
+        raise ProofInvalid("typ is not dpop+jwt")
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in ALGORITHMS:
+        raise ProofInvalid("alg is not an allowed asymmetric algorithm")
+    if "crit" in header:
+        raise ProofInvalid("crit is not supported")  # RFC 7515 §4.1.11: refuse what we do not know
+    key = header.get("jwk")
+    if not isinstance(key, dict):
+        raise ProofInvalid("no jwk in the header")
+    if PRIVATE_MEMBERS & key.keys():
+        raise ProofInvalid("the jwk holds a private key")
+    kty, crv = ALGORITHMS[alg]
+    if key.get("kty") != kty or (crv is not None and key.get("crv") != crv):
+        raise ProofInvalid("the jwk does not fit alg")
+    if key.keys() - PUBLIC_MEMBERS[kty] or not all(_is_member_value(name, value) for name, value in key.items()):
+        raise ProofInvalid("unexpected jwk members")
+    return header
+
+
+def _is_member_value(name: str, value: Any) -> bool:
+    # RFC 7517 §4.3: key_ops is a list of strings; every other member here is a string.
+    if name == "key_ops":
+        return isinstance(value, list) and len(value) <= 8 and all(isinstance(op, str) for op in value)
+    return isinstance(value, str)
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_key(key_json: str, alg: str) -> tuple[jwt.PyJWK, str]:
+    # Per key and algorithm: a client signs every proof with one key, so the key is parsed and
+    # its thumbprint taken once per process, not once per request. Bounded; a flood of new keys
+    # only evicts (and each of them still has its signature checked).
+    members = json.loads(key_json)
+    try:
+        key = jwt.PyJWK(members, algorithm=alg)  # checks the curve against ES256 / EdDSA
+        thumbprint = jwk.JWK(**members).thumbprint()  # RFC 7638, SHA-256, base64url
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise ProofInvalid("the jwk is not a valid public key") from exc
+    if ALGORITHMS[alg][0] == "RSA" and key.key.key_size < MIN_RSA_BITS:
+        raise ProofInvalid("RSA keys must have at least 2048 bits")
+    return key, thumbprint
+
+
+def _check_claims(claims: dict[str, Any], *, method: str, url: str, now: float, access_token: str | None) -> None:
+    # RFC 9449 §4.2: jti, htm, htu and iat are required; a missing one fails its type check.
+    jti, htm, htu, iat = (claims.get(name) for name in ("jti", "htm", "htu", "iat"))
+    if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
+        raise ProofInvalid("jti must be a string of 1 to 128 characters")
+    if not isinstance(htm, str) or htm != method:
+        raise ProofInvalid("htm does not match the request method")
+    if not isinstance(htu, str) or htu_normalize(htu) != htu_normalize(url):
+        raise ProofInvalid("htu does not match the request URL")
+    if type(iat) is not int or abs(now - iat) > MAX_AGE_SECONDS:
+        raise ProofInvalid("iat is not within 60 seconds of the server clock")
+    if access_token is not None:
+        ath = claims.get("ath")
+        if not isinstance(ath, str) or not hmac.compare_digest(ath, access_token_hash(access_token)):
+            raise ProofInvalid("ath does not match the access token")

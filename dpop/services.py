@@ -1,0 +1,65 @@
+"""Writes of the DPoP control: accept a proof's jti once, require DPoP for an app, bind a family."""
+
+import hashlib
+import logging
+import time
+import uuid
+
+from django.http import HttpRequest
+from rest_framework.request import Request
+
+from accounts.records import request_app
+from accounts.throttling import client_request_count
+from apiproject.counters import fixed_window_hit
+from apiproject.exceptions import ServiceUnavailable
+from dpop.exceptions import InvalidDPoPProof, ReplayStoreUnavailable
+from dpop.models import BoundRefreshFamily, DPoPRequirement
+from dpop.proofs import MAX_AGE_SECONDS, Proof
+
+logger = logging.getLogger(__name__)
+
+
+def proof_jti_accept(*, proof: Proof, request: Request | HttpRequest | None = None, now: float | None = None) -> None:
+    """Accept the proof's `jti` once per key across every worker, or raise.
+
+    RFC 9449 §11.1: a proof is replayable for as long as its `iat` is acceptable, so the jti
+    is kept that long (until `iat` + MAX_AGE_SECONDS, plus a second). One atomic SET NX EX on
+    the shared cache both checks and records it (apiproject.counters, the store the signature
+    nonces use), so two workers racing with one proof cannot both win; if the store cannot be
+    reached the request gets 503: a jti is never accepted unchecked.
+
+    When the request names an app not yet counted, the claim rides in the same round trip as
+    the app's throttle count (as a signature's nonce does), and ClientRateThrottle reuses that
+    count. Otherwise (the OAuth2 token endpoint, or a signed request whose nonce took that
+    trip) it is a round trip of its own, counting proofs per key and minute on the side.
+    """
+    now = time.time() if now is None else now
+    # Hashed: a jti may be any string of up to 128 characters; a cache key must be plain.
+    claim = f"dpop-jti:{proof.jkt}:{hashlib.sha256(proof.jti.encode()).hexdigest()}"
+    claim_ttl = max(1, int(proof.iat + MAX_AGE_SECONDS - now) + 1)
+    app = request_app(request) if isinstance(request, Request) else None
+    try:
+        if app is not None and getattr(request._request, "client_hit", None) is None:
+            hit = client_request_count(request, app, claim=claim, claim_ttl=claim_ttl)
+        else:
+            hit = fixed_window_hit(
+                f"dpop-proofs:{proof.jkt}", period=MAX_AGE_SECONDS, claim=claim, claim_ttl=claim_ttl, now=now
+            )
+    except ServiceUnavailable as exc:
+        logger.warning("DPoP replay store unavailable: %s", type(exc.__cause__).__name__)
+        raise ReplayStoreUnavailable() from exc
+    if not hit.claimed:
+        raise InvalidDPoPProof("This proof's jti has already been used.")
+
+
+def dpop_requirement_set(*, client_id: str, required: bool = True) -> None:
+    """Require (or stop requiring) DPoP for the app `client_id`: its tokens are then only issued bound."""
+    if required:
+        DPoPRequirement.objects.get_or_create(client_id=client_id)
+    else:
+        DPoPRequirement.objects.filter(client_id=client_id).delete()
+
+
+def refresh_family_bind(*, token_family: uuid.UUID, jkt: str) -> None:
+    """Bind an OAuth2 refresh-token family to a DPoP key; a family, once bound, never changes key."""
+    BoundRefreshFamily.objects.get_or_create(token_family=token_family, defaults={"jkt": jkt})
