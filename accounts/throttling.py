@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from accounts.records import AppIdentity, request_app
+from accounts.usage import usage_rider
 from apiproject.counters import Hit, fixed_window_hit
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -34,7 +35,9 @@ def client_request_count(request: Request, app: AppIdentity, *, claim: str | Non
     hit = getattr(request._request, "client_hit", None)
     if hit is None:
         _, period = client_rate(app)
-        hit = fixed_window_hit(f"client:{app.client_id}", period=period, claim=claim, claim_ttl=claim_ttl)
+        # The request's usage count rides the same round trip (accounts.usage).
+        rider = usage_rider(request._request, app)
+        hit = fixed_window_hit(f"client:{app.client_id}", period=period, claim=claim, claim_ttl=claim_ttl, rider=rider)
         request._request.client_hit = hit
     return hit
 
@@ -66,7 +69,8 @@ class ClientRateThrottle(FixedWindowThrottle):
     """Limits each app to its own rate (or API_CLIENT_THROTTLE_RATE), counted atomically.
 
     A fixed window: simple and exact, at the cost of allowing up to twice the rate across a
-    window boundary. Requests without an app (browsable-API sessions) are not counted here.
+    window boundary. Requests without an app (browsable-API sessions) are counted by
+    SessionUserRateThrottle instead.
     """
 
     def count(self, request: Request) -> tuple[Hit, int] | None:
@@ -74,3 +78,18 @@ class ClientRateThrottle(FixedWindowThrottle):
         if app is None:
             return None
         return client_request_count(request, app), client_rate(app)[0]
+
+
+class SessionUserRateThrottle(FixedWindowThrottle):
+    """Limits each user's browser-session requests (no app) to API_SESSION_THROTTLE_RATE.
+
+    API.md §1: session-cookie requests from the browsable API need no app, so no app's budget
+    bounds them; without this a signed-in browser (or a stolen cookie) had no limit at all.
+    Requests that name an app are left to ClientRateThrottle, so nothing is counted twice.
+    """
+
+    def count(self, request: Request) -> tuple[Hit, int] | None:
+        if request_app(request) is not None or not request.user.is_authenticated:
+            return None
+        limit, period = parse_rate(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["session"])
+        return fixed_window_hit(f"session-user:{request.user.pk}", period=period), limit

@@ -1,6 +1,7 @@
 """Views of the accounts app: who is calling, and per-app usage for staff."""
 
 import functools
+import logging
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -18,14 +19,21 @@ from accounts.serializers import UsageReportSerializer, WhoAmISerializer
 from accounts.usage import usage_flush
 from dpop.binding import request_used_dpop
 
+logger = logging.getLogger(__name__)
+
 
 @functools.lru_cache(maxsize=8)
 def _with_anonymous_token(schemes: tuple[type[BaseAuthentication], ...]) -> tuple[type[BaseAuthentication], ...]:
     # An anonymous signup token opens whoami too (API.md §7). It goes after the app-identity
     # schemes, which it is bound to, and before the user schemes, which refuse it with 401.
-    apps = tuple(scheme for scheme in schemes if issubclass(scheme, APP_IDENTITY_AUTHENTICATION))
-    users = tuple(scheme for scheme in schemes if not issubclass(scheme, APP_IDENTITY_AUTHENTICATION))
+    apps = tuple(scheme for scheme in schemes if _identifies_app(scheme))
+    users = tuple(scheme for scheme in schemes if not _identifies_app(scheme))
     return (*apps, AnonymousTokenAuthentication, *users)
+
+
+def _identifies_app(scheme: type[BaseAuthentication]) -> bool:
+    # Schemes of other apps (attestation) say so with `identifies_app`.
+    return issubclass(scheme, APP_IDENTITY_AUTHENTICATION) or getattr(scheme, "identifies_app", False)
 
 
 class WhoAmIView(APIView):
@@ -57,5 +65,8 @@ class ClientUsageView(APIView):
     @extend_schema(responses=UsageReportSerializer)
     def get(self, request: Request, client_id: str) -> Response:
         client = get_object_or_404(ApiClient, client_id=client_id)
-        usage_flush()  # include this process's not-yet-flushed counts
+        try:
+            usage_flush()  # include the counts not written yet
+        except Exception:  # noqa: BLE001 - a report of what is written beats none
+            logger.exception("usage: flush before the report failed")
         return Response(UsageReportSerializer(client_usage_report(client=client)).data)

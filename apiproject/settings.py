@@ -19,7 +19,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 if DEBUG:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-dev-only-secret-key-do-not-deploy")
 else:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")  # required: see the end of this file
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
@@ -33,14 +33,18 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before accounts, so that its `create_api_client` (accounts' plus --client-cert) is the one run.
+    "transport",
     # Before oauth2_provider, so that its templates and `createapplication` override the toolkit's.
     "accounts",
     "oauth2_provider",
     "purchases",
     "signup",
     "dpop",
+    "attestation",
     "web",
     "csp",
+    "browser_sessions",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +93,9 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+# A persistent connection is checked before a request reuses it: without this, every backend
+# that PostgreSQL ended (a restart, a failover, pg_terminate_backend) cost a request its 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -173,6 +180,9 @@ except ValueError as exc:
     raise environ.ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {exc}") from exc
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = True
+# Django sessions (admin, browsable API, OAuth2 sign-in) stored under a SHA-256 of their key,
+# so a copy of the database cannot be replayed as session cookies (docs/sessions.md).
+SESSION_ENGINE = "browser_sessions.backend"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
@@ -210,7 +220,10 @@ REST_FRAMEWORK = {
     # App identity first: those classes record the calling app and let the user schemes run.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.HttpSignatureAuthentication",
+        "attestation.authentication.ClientAttestationAuthentication",  # API.md §13, a mobile app's identity
         "accounts.authentication.ApiKeyAuthentication",
+        # Mutual TLS: names the app by its client certificate, or enforces --require-mtls.
+        "transport.authentication.MutualTlsAuthentication",
         # Then the user schemes: each returns None for headers that are not its own.
         "accounts.authentication.SessionTokenAuthentication",
         "accounts.authentication.JWTAuthentication",  # Bearer JWTs of our key; OAuth2's pass on
@@ -223,9 +236,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "accounts.throttling.ClientRateThrottle",
+        "accounts.throttling.SessionUserRateThrottle",  # browser sessions, which have no app
     ],
     "DEFAULT_THROTTLE_RATES": {
         "client": env.str("API_CLIENT_THROTTLE_RATE", default="1000/minute"),
+        "session": env.str("API_SESSION_THROTTLE_RATE", default="300/minute"),
     },
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -241,14 +256,32 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apiproject.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "apiproject.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # App AND user in each security requirement, tags per layer, summaries (web/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "web.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "apiproject",
-    "DESCRIPTION": "A reference REST API secured in layers: app keys, signed requests, "
-    "sessions, JWT, OAuth2, public signup and object-level authorization.",
+    "DESCRIPTION": """A reference REST API secured in layers: app keys, signed requests, sessions, JWT,
+OAuth2, public signup and object-level authorization.
+
+**Trying it here.** Press *Authorize*. Most operations need the calling **app** *and* a **user**:
+enter the app's key id (`seed_demo` prints one) under `apiKey`, then a user credential under
+`sessionToken` (`Token <token>` from *Log in*) or `jwt` (an access token from *Obtain a JWT*).
+The `oauth2` authorization code flow (with PKCE, as the public client `swagger-ui` that
+`seed_demo` registers) stands alone: the token names its app. So does `cookieAuth`: sign in at
+[/api-auth/login/](/api-auth/login/) and the browser's session is used.
+
+**Signed requests** (`httpSignature`, RFC 9421) cannot be made from a browser: the HMAC key
+must never reach a page. Use the Python client, e.g. `python -m apiclient --help`
+(docs/request-signing.md); an app set to require signatures refuses the plain key.
+
+**The OAuth2 server** lives under `/o/` (django-oauth-toolkit, not listed below):
+`/o/authorize/` (code + PKCE S256), `/o/token/` (code, refresh, client credentials),
+`/o/revoke_token/` (RFC 7009), `/o/introspect/` (RFC 7662, resource servers only),
+`/o/userinfo/` (OpenID Connect), `/o/.well-known/openid-configuration` and
+`/o/.well-known/jwks.json`. See docs/oauth2.md.""",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
@@ -256,15 +289,31 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI's OAuth2 authorization code flow, with PKCE, as the public client seed_demo
+    # registers (redirect URI /api/docs/oauth2-redirect.html, served from this server).
+    "SWAGGER_UI_OAUTH2_CONFIG": {
+        "clientId": "swagger-ui",
+        "appName": "Swagger UI",
+        "usePkceWithAuthorizationCodeGrant": True,
+        "scopes": "purchases:read purchases:write",
+    },
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",  # the default, kept
         "apiproject.schema.postprocess_error_responses",
+        "web.schema.postprocess_layers",
         "dpop.schema.security_deduplicate",
     ],
 }
 
 # --- This project's security settings (read when used, through django.conf.settings) ---------
+
+# Retry-After (seconds) of every 503: the database, the cache or the replay store unreachable.
+API_UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("API_UNAVAILABLE_RETRY_AFTER_SECONDS", default=5)
+
+# 0 only when the Redis refuses CONFIG GET and its maxmemory-policy is known to be noeviction.
+API_REDIS_POLICY_CHECK = env.bool("API_REDIS_POLICY_CHECK", default=True)
 
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
@@ -273,9 +322,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_SECRET_ENCRYPTION_KEYS = env.list("API_SECRET_ENCRYPTION_KEYS", default=[])
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
 API_USAGE_FLUSH_SECONDS = env.int("API_USAGE_FLUSH_SECONDS", default=10)
+# Distinct User-Agents and source IPs kept per app and day; later ones are counted as "other".
+API_USAGE_MAX_DISTINCT = env.int("API_USAGE_MAX_DISTINCT", default=100)
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
 SIGNATURE_MAX_SKEW_SECONDS = env.int("SIGNATURE_MAX_SKEW_SECONDS", default=300)
+
+# Mutual TLS (transport/; docs/transport-security.md). The client CA that nginx verifies client
+# certificates against: add_client_certificate refuses certificates it did not sign, and
+# issue_client_certificate signs development certificates with its key. `make prod` writes both.
+TRANSPORT_CLIENT_CA_FILE = env.str("TRANSPORT_CLIENT_CA_FILE", default=str(VAR_DIR / "tls" / "client-ca.pem"))
+TRANSPORT_CLIENT_CA_KEY_FILE = env.str(
+    "TRANSPORT_CLIENT_CA_KEY_FILE", default=str(VAR_DIR / "tls" / "client-ca-key.pem")
+)
 
 JWT_PRIVATE_KEY_FILE = env.str("JWT_PRIVATE_KEY_FILE", default="")
 OIDC_RSA_PRIVATE_KEY_FILE = env.str("OIDC_RSA_PRIVATE_KEY_FILE", default="")
@@ -303,9 +362,6 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,  # a write per refresh for nothing
 }
 
-# Refuse to start in production without the keys that protect stored secrets.
-if not DEBUG and not API_SECRET_ENCRYPTION_KEYS:
-    raise environ.ImproperlyConfigured("API_SECRET_ENCRYPTION_KEYS is required when DJANGO_DEBUG=0")
 
 # --- Public signup (captcha, anonymous tokens, find-person, create-person; docs/signup.md) ---
 
@@ -315,7 +371,7 @@ SIGNUP_CAPTCHA_TTL_SECONDS = env.int("SIGNUP_CAPTCHA_TTL_SECONDS", default=300)
 # Signs ALTCHA challenges; in debug an empty value means a key derived from SECRET_KEY.
 SIGNUP_ALTCHA_HMAC_KEY = env.str("SIGNUP_ALTCHA_HMAC_KEY", default="")
 SIGNUP_ALTCHA_COST = env.int("SIGNUP_ALTCHA_COST", default=100)
-SIGNUP_ALTCHA_MAX_NUMBER = env.int("SIGNUP_ALTCHA_MAX_NUMBER", default=20_000)
+SIGNUP_ALTCHA_MAX_NUMBER = env.int("SIGNUP_ALTCHA_MAX_NUMBER", default=30_000)
 # Turnstile and hCaptcha: the provider's secret and site key, and how we call siteverify.
 SIGNUP_CAPTCHA_SECRET = env.str("SIGNUP_CAPTCHA_SECRET", default="")
 SIGNUP_CAPTCHA_SITE_KEY = env.str("SIGNUP_CAPTCHA_SITE_KEY", default="")
@@ -335,11 +391,6 @@ SIGNUP_FIND_PERSON_RATE_PER_APP = env.str("SIGNUP_FIND_PERSON_RATE_PER_APP", def
 
 if not 0 < SIGNUP_ANONYMOUS_TOKEN_SECONDS <= 600:
     raise environ.ImproperlyConfigured("SIGNUP_ANONYMOUS_TOKEN_SECONDS must be between 1 and 600")
-# Refuse to start in production with a captcha whose answers could be forged or not checked.
-if not DEBUG and SIGNUP_CAPTCHA_BACKEND == "altcha" and not SIGNUP_ALTCHA_HMAC_KEY:
-    raise environ.ImproperlyConfigured("SIGNUP_ALTCHA_HMAC_KEY is required when DJANGO_DEBUG=0")
-if not DEBUG and SIGNUP_CAPTCHA_BACKEND in ("turnstile", "hcaptcha") and not SIGNUP_CAPTCHA_SECRET:
-    raise environ.ImproperlyConfigured(f"SIGNUP_CAPTCHA_SECRET is required for {SIGNUP_CAPTCHA_BACKEND}")
 
 # --- OAuth2 authorization server (django-oauth-toolkit; docs/oauth2.md) ------------------------
 
@@ -371,6 +422,16 @@ OAUTH2_INTROSPECTION_CLIENT_SECRET = env.str("OAUTH2_INTROSPECTION_CLIENT_SECRET
 OAUTH2_INTROSPECTION_CACHE_SECONDS = env.int("OAUTH2_INTROSPECTION_CACHE_SECONDS", default=0)
 OAUTH2_HTTP_TIMEOUT_SECONDS = env.float("OAUTH2_HTTP_TIMEOUT_SECONDS", default=3)
 
+# Attestation-based client authentication (attestation app, API.md §13, docs/mobile.md).
+# An attester's JWKS is fetched with this timeout (an unreachable one answers 503 at once
+# after it), cached this long, and refetched on an unknown kid at most once per cooldown.
+ATTESTATION_JWKS_TIMEOUT_SECONDS = env.float("ATTESTATION_JWKS_TIMEOUT_SECONDS", default=2)
+ATTESTATION_JWKS_CACHE_SECONDS = env.int("ATTESTATION_JWKS_CACHE_SECONDS", default=300)
+ATTESTATION_JWKS_REFETCH_COOLDOWN_SECONDS = env.float("ATTESTATION_JWKS_REFETCH_COOLDOWN_SECONDS", default=10)
+# A PoP is accepted within this many seconds of its iat, and its jti only once in that time.
+ATTESTATION_POP_MAX_AGE_SECONDS = env.int("ATTESTATION_POP_MAX_AGE_SECONDS", default=60)
+ATTESTATION_CLOCK_SKEW_SECONDS = env.int("ATTESTATION_CLOCK_SKEW_SECONDS", default=5)
+
 if OAUTH2_RESOURCE_SERVER_MODE not in ("local", "jwks", "introspection"):
     raise environ.ImproperlyConfigured("OAUTH2_RESOURCE_SERVER_MODE must be local, jwks or introspection")
 if OAUTH2_RESOURCE_SERVER_MODE != "local" and not OAUTH2_ISSUER:
@@ -393,6 +454,8 @@ def _oidc_rsa_private_key_pem() -> str:
 
     return signing_key_pem()
 
+
+TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "attest_jwt_client_auth"]
 
 OAUTH2_PROVIDER = {
     # RFC 9700 (OAuth 2.0 Security Best Current Practice), adopted ahead of the toolkit's 4.0.
@@ -417,7 +480,11 @@ OAUTH2_PROVIDER = {
     # Access tokens are RFC 9068 JWTs; refresh tokens stay random strings, checked in the database.
     "ACCESS_TOKEN_GENERATOR": "accounts.oauth.generators.access_token_generator",
     "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
-    "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.validators.OAuth2Validator",
+    # accounts.oauth.validators.OAuth2Validator, plus attestation-based client authentication.
+    "OAUTH2_VALIDATOR_CLASS": "attestation.validators.AttestationOAuth2Validator",
+    # Both discovery documents; draft-ietf-oauth-attestation-based-client-auth registers the third.
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
     "SCOPES": {
         "purchases:read": "Read your purchases",
         "purchases:write": "Create and change your purchases",
@@ -446,10 +513,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"one_line_warning": {"()": "apiproject.log_filters.OneLineWarning"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
-        "django.security.DisallowedHost": {"level": "ERROR"},
+        # A request for a host we do not serve (400): one WARNING line naming the host, not an
+        # ERROR with a traceback per scanner probe.
+        "django.security.DisallowedHost": {"level": "WARNING", "filters": ["one_line_warning"]},
     },
 }
 
@@ -463,3 +533,33 @@ LOGIN_SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
 # Failed password logins (every endpoint that takes a password) per window, in the shared cache.
 LOGIN_FAILURE_LIMIT_PER_USERNAME = env.str("LOGIN_FAILURE_LIMIT_PER_USERNAME", default="5/15m")
 LOGIN_FAILURE_LIMIT_PER_IP = env.str("LOGIN_FAILURE_LIMIT_PER_IP", default="20/15m")
+
+# --- Refuse to start in production while anything required is missing ------------------------
+
+# API.md §10: every missing variable and key file named in one message, so that an operator
+# fixes them in one go, and a missing key file stops the start instead of 500-ing a request.
+# `manage.py check` and gunicorn both import this file, so both refuse.
+API_SINGLE_PROCESS = env.bool("API_SINGLE_PROCESS", default=False)
+if not DEBUG:
+    from apiproject.startup import missing_production_settings
+
+    _key_files = {"JWT_PRIVATE_KEY_FILE": JWT_PRIVATE_KEY_FILE}
+    if OAUTH2_RESOURCE_SERVER_MODE == "local":  # only the authorization server signs OAuth2 tokens
+        _key_files["OIDC_RSA_PRIVATE_KEY_FILE"] = OIDC_RSA_PRIVATE_KEY_FILE
+    _missing = missing_production_settings(
+        {
+            "DJANGO_SECRET_KEY": SECRET_KEY,
+            "API_SECRET_ENCRYPTION_KEYS": API_SECRET_ENCRYPTION_KEYS,
+            # Unless one process serves alone, nonces and limits must be shared by every worker:
+            # with two workers and no Redis one signed request was accepted twice (4 of 10 trials).
+            "REDIS_URL": REDIS_URL or API_SINGLE_PROCESS,
+            # A captcha whose answers could be forged or not checked is no captcha.
+            "SIGNUP_ALTCHA_HMAC_KEY": SIGNUP_ALTCHA_HMAC_KEY or SIGNUP_CAPTCHA_BACKEND != "altcha",
+            "SIGNUP_CAPTCHA_SECRET": SIGNUP_CAPTCHA_SECRET or SIGNUP_CAPTCHA_BACKEND not in ("turnstile", "hcaptcha"),
+        },
+        key_files=_key_files,
+    )
+    if _missing:
+        raise environ.ImproperlyConfigured(
+            "DJANGO_DEBUG=0 needs: " + "; ".join(_missing) + " (REDIS_URL may be left out with API_SINGLE_PROCESS=1)"
+        )

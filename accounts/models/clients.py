@@ -7,17 +7,18 @@ from django.db import models
 from django.utils import timezone
 
 from accounts import crypto
+from accounts.user_agents import user_agent_pattern_compile
 
 
 def validate_user_agent_patterns(value: object) -> None:
-    """Accept only a list of strings that compile as regular expressions."""
+    """Accept only a list of strings that RE2 compiles (matched in linear time, API.md §1)."""
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError("Enter a list of regular expressions.")
     for pattern in value:
         try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValidationError(f"Invalid regular expression {pattern!r}: {exc}") from exc
+            user_agent_pattern_compile(pattern)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 def validate_rate(value: str) -> None:
@@ -43,6 +44,19 @@ class ApiClient(models.Model):
     )
     throttle_rate = models.CharField(
         max_length=32, blank=True, validators=[validate_rate], help_text="e.g. 100/minute; blank for the default."
+    )
+
+    class SignupProof(models.TextChoices):
+        CAPTCHA = "captcha"
+        ATTESTATION = "attestation"  # a genuine app instance (attestation app): no captcha
+        EITHER = "either"
+
+    signup_proof = models.CharField(
+        max_length=16,
+        choices=SignupProof.choices,
+        default=SignupProof.CAPTCHA,
+        help_text="What /api/v1/signup/session accepts as proof of a real person's app: a captcha, "
+        "a client attestation (API.md §13), or either.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -88,10 +102,14 @@ class ApiKey(models.Model):
 
 
 class UsageRecord(models.Model):
-    """Calls of one app key, aggregated per day, route, status, source IP and User-Agent."""
+    """Calls of one app key, aggregated per day, route, status, source IP and User-Agent.
+
+    `key` is empty for calls identified by a client attestation (attestation app), which
+    names the app but no key.
+    """
 
     client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="usage")
-    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="usage")
+    key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.CASCADE, related_name="usage")
     day = models.DateField()
     route = models.CharField(max_length=200)
     status_code = models.PositiveSmallIntegerField()
