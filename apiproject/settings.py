@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "attestation",
     "web",
     "csp",
+    "browser_sessions",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,9 @@ except ValueError as exc:
     raise environ.ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {exc}") from exc
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = True
+# Django sessions (admin, browsable API, OAuth2 sign-in) stored under a SHA-256 of their key,
+# so a copy of the database cannot be replayed as session cookies (docs/sessions.md).
+SESSION_ENGINE = "browser_sessions.backend"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
@@ -310,6 +314,9 @@ must never reach a page. Use the Python client, e.g. `python -m apiclient --help
 # Retry-After (seconds) of every 503: the database, the cache or the replay store unreachable.
 API_UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("API_UNAVAILABLE_RETRY_AFTER_SECONDS", default=5)
 
+# 0 only when the Redis refuses CONFIG GET and its maxmemory-policy is known to be noeviction.
+API_REDIS_POLICY_CHECK = env.bool("API_REDIS_POLICY_CHECK", default=True)
+
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
@@ -317,6 +324,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_SECRET_ENCRYPTION_KEYS = env.list("API_SECRET_ENCRYPTION_KEYS", default=[])
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
 API_USAGE_FLUSH_SECONDS = env.int("API_USAGE_FLUSH_SECONDS", default=10)
+# Distinct User-Agents and source IPs kept per app and day; later ones are counted as "other".
+API_USAGE_MAX_DISTINCT = env.int("API_USAGE_MAX_DISTINCT", default=100)
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
 SIGNATURE_MAX_SKEW_SECONDS = env.int("SIGNATURE_MAX_SKEW_SECONDS", default=300)
@@ -364,7 +373,7 @@ SIGNUP_CAPTCHA_TTL_SECONDS = env.int("SIGNUP_CAPTCHA_TTL_SECONDS", default=300)
 # Signs ALTCHA challenges; in debug an empty value means a key derived from SECRET_KEY.
 SIGNUP_ALTCHA_HMAC_KEY = env.str("SIGNUP_ALTCHA_HMAC_KEY", default="")
 SIGNUP_ALTCHA_COST = env.int("SIGNUP_ALTCHA_COST", default=100)
-SIGNUP_ALTCHA_MAX_NUMBER = env.int("SIGNUP_ALTCHA_MAX_NUMBER", default=20_000)
+SIGNUP_ALTCHA_MAX_NUMBER = env.int("SIGNUP_ALTCHA_MAX_NUMBER", default=30_000)
 # Turnstile and hCaptcha: the provider's secret and site key, and how we call siteverify.
 SIGNUP_CAPTCHA_SECRET = env.str("SIGNUP_CAPTCHA_SECRET", default="")
 SIGNUP_CAPTCHA_SITE_KEY = env.str("SIGNUP_CAPTCHA_SITE_KEY", default="")
@@ -512,10 +521,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"one_line_warning": {"()": "apiproject.log_filters.OneLineWarning"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
-        "django.security.DisallowedHost": {"level": "ERROR"},
+        # A request for a host we do not serve (400): one WARNING line naming the host, not an
+        # ERROR with a traceback per scanner probe.
+        "django.security.DisallowedHost": {"level": "WARNING", "filters": ["one_line_warning"]},
     },
 }
 
