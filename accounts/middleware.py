@@ -28,7 +28,9 @@ class UsageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         app = getattr(request, "app", None)
-        if app is not None and app.key_pk is not None:
+        # Apps named by a key, a signature or an attestation (no key: key_pk is None); not OAuth2
+        # tokens, whose client is an OAuth2 application rather than an API client.
+        if app is not None and app.client_pk is not None:
             match = request.resolver_match
             usage_record(
                 (

@@ -1,4 +1,4 @@
-"""Reads reused across the accounts app: cached key lookups, usage reports, login sessions."""
+"""Reads reused across the accounts app: cached key lookups, usage reports, login sessions, users."""
 
 import re
 import time
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts import crypto
 from accounts.keys import secret_encryption_keys
-from accounts.models import ApiKey, LoginSession, UsageRecord
+from accounts.models import ApiKey, LoginSession, UsageRecord, User
 from accounts.records import KeyRecord
 from apiproject.expiring import ExpiringMap
 
@@ -128,3 +128,30 @@ def login_sessions_live(*, user) -> QuerySet[LoginSession]:
     return LoginSession.objects.live(now=timezone.now(), idle_timeout=settings.LOGIN_SESSION_IDLE_TIMEOUT).filter(
         user=user
     )
+
+
+# --- Users ---------------------------------------------------------------------------------------
+
+
+def token_user(subject: str) -> User | None:
+    """Return the active user a verified token's `sub` names, or None; one primary-key query.
+
+    A signature proves who the token was issued to, not that they may still act: a user
+    deactivated or deleted since must be refused (a deleted user's id would otherwise reach a
+    foreign key and fail with a 500). A `sub` that is not a user id is None too.
+    """
+    if not (subject.isascii() and subject.isdigit() and len(subject) <= 19):
+        return None
+    return User.objects.filter(pk=int(subject), is_active=True).first()
+
+
+def user_lock(*, user_id: int) -> User | None:
+    """Lock the user's row until the current transaction ends; return the user (None if deleted).
+
+    The one lock that every refresh-token rotation and every revocation of the user's
+    credentials take first (JWT and OAuth2 alike), so they run one at a time. Under PostgreSQL's
+    READ COMMITTED, a revocation that waited here then sees the token a rotation just inserted,
+    and a rotation that waited sees the revocation: no token issued before a revocation
+    survives it. SQLite runs one writer at a time anyway and ignores FOR UPDATE.
+    """
+    return User.objects.select_for_update().filter(pk=user_id).first()

@@ -66,7 +66,8 @@ class ClientRateThrottle(FixedWindowThrottle):
     """Limits each app to its own rate (or API_CLIENT_THROTTLE_RATE), counted atomically.
 
     A fixed window: simple and exact, at the cost of allowing up to twice the rate across a
-    window boundary. Requests without an app (browsable-API sessions) are not counted here.
+    window boundary. Requests without an app (browsable-API sessions) are counted by
+    SessionUserRateThrottle instead.
     """
 
     def count(self, request: Request) -> tuple[Hit, int] | None:
@@ -74,3 +75,18 @@ class ClientRateThrottle(FixedWindowThrottle):
         if app is None:
             return None
         return client_request_count(request, app), client_rate(app)[0]
+
+
+class SessionUserRateThrottle(FixedWindowThrottle):
+    """Limits each user's browser-session requests (no app) to API_SESSION_THROTTLE_RATE.
+
+    API.md §1: session-cookie requests from the browsable API need no app, so no app's budget
+    bounds them; without this a signed-in browser (or a stolen cookie) had no limit at all.
+    Requests that name an app are left to ClientRateThrottle, so nothing is counted twice.
+    """
+
+    def count(self, request: Request) -> tuple[Hit, int] | None:
+        if request_app(request) is not None or not request.user.is_authenticated:
+            return None
+        limit, period = parse_rate(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["session"])
+        return fixed_window_hit(f"session-user:{request.user.pk}", period=period), limit

@@ -8,8 +8,8 @@ from datetime import date
 
 from django.conf import settings
 
-# (client_pk, key_pk, day, route, status, ip, user_agent) -> calls since the last flush
-Bucket = tuple[int, int, date, str, int, str, str]
+# (client_pk, key_pk or None, day, route, status, ip, user_agent) -> calls since the last flush
+Bucket = tuple[int, int | None, date, str, int, str, str]
 
 _lock = threading.Lock()
 _pending: Counter[Bucket] = Counter()

@@ -23,9 +23,14 @@ from dpop.binding import request_used_dpop
 def _with_anonymous_token(schemes: tuple[type[BaseAuthentication], ...]) -> tuple[type[BaseAuthentication], ...]:
     # An anonymous signup token opens whoami too (API.md §7). It goes after the app-identity
     # schemes, which it is bound to, and before the user schemes, which refuse it with 401.
-    apps = tuple(scheme for scheme in schemes if issubclass(scheme, APP_IDENTITY_AUTHENTICATION))
-    users = tuple(scheme for scheme in schemes if not issubclass(scheme, APP_IDENTITY_AUTHENTICATION))
+    apps = tuple(scheme for scheme in schemes if _identifies_app(scheme))
+    users = tuple(scheme for scheme in schemes if not _identifies_app(scheme))
     return (*apps, AnonymousTokenAuthentication, *users)
+
+
+def _identifies_app(scheme: type[BaseAuthentication]) -> bool:
+    # Schemes of other apps (attestation) say so with `identifies_app`.
+    return issubclass(scheme, APP_IDENTITY_AUTHENTICATION) or getattr(scheme, "identifies_app", False)
 
 
 class WhoAmIView(APIView):

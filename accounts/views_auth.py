@@ -18,7 +18,8 @@ from accounts.models import LoginSession
 from accounts.permissions import HasClient, IsNotDelegated
 from accounts.selectors import login_sessions_live
 from accounts.serializers import LoginResultSerializer, LoginSerializer, LoginSessionSerializer
-from accounts.services.sessions import credentials_check, login_session_create, login_session_revoke, user_logout_all
+from accounts.services.credentials import user_logout_all
+from accounts.services.sessions import credentials_check, login_session_create, login_session_revoke
 from accounts.views_tokens import calling_client_id, token_response
 from apiproject.client_ip import client_ip
 
@@ -131,7 +132,7 @@ class LogoutView(APIView):
 
 
 class LogoutAllView(APIView):
-    """Signs the caller out everywhere: every session token and JWT refresh token is revoked."""
+    """Signs the caller out everywhere: session tokens, JWT and OAuth2 refresh tokens, browser sessions."""
 
     permission_classes = [HasClient, IsAuthenticated, IsNotDelegated]
 

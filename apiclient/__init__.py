@@ -1,4 +1,4 @@
-"""A Python client for this API: RFC 9421 signed requests and encrypted payloads, for `requests`.
+"""A Python client for this API: signed requests, encrypted payloads, client attestation, for `requests`.
 
     import requests
     from apiclient import HttpSignatureAuth
@@ -10,11 +10,23 @@
 DPoP-bound tokens (RFC 9449): `DPoPAuth(DPoPKey.load_or_create(path))` on the token request,
 then `DPoPAuth(key, access_token)` on every API call (docs/dpop.md).
 
+A mobile app's instance sends its client attestation (docs/mobile.md):
+
+    session.auth = ClientAttestationAuth(attestation, instance_key, audience="https://api.example.com/o")
+
 The package stands on its own (requests, http-message-signatures, cryptography, PyJWT) and imports
 nothing from the server, so it can be copied into an app's code base as it is.
 """
 
+from apiclient.attestation import ClientAttestationAuth, instance_key_generate, instance_public_jwk
 from apiclient.dpop import DPoPAuth, DPoPKey
 from apiclient.signing import HttpSignatureAuth
 
-__all__ = ["DPoPAuth", "DPoPKey", "HttpSignatureAuth"]
+__all__ = [
+    "ClientAttestationAuth",
+    "DPoPAuth",
+    "DPoPKey",
+    "HttpSignatureAuth",
+    "instance_key_generate",
+    "instance_public_jwk",
+]

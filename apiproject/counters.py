@@ -5,13 +5,9 @@ from typing import NamedTuple
 
 from django.core.cache import BaseCache, caches
 from django_redis.cache import RedisCache
-from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import RedisError
 
-from apiproject.cache import CounterStoreFull, LocalCache
-from apiproject.exceptions import ServiceUnavailable
-
-CACHE_ERRORS = (RedisError, ConnectionInterrupted, OSError, CounterStoreFull)
+from apiproject.cache import LocalCache
+from apiproject.exceptions import CACHE_ERRORS, ServiceUnavailable  # noqa: F401 - CACHE_ERRORS is imported from here
 
 # KEYS[1] the window's counter; KEYS[2], when given, a single-use claim (a signature nonce).
 # A claim that is already taken counts nothing: a replayed request must not spend the app's

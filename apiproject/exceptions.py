@@ -1,11 +1,29 @@
 """The API's error format: every error body carries `detail` and a machine-readable `code`."""
 
+import logging
+import sys
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views import defaults
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+
+from apiproject.cache import CounterStoreFull
+
+logger = logging.getLogger(__name__)
+
+# A lost connection or a server that does not answer: the client's request was fine, so the
+# answer is 503 with Retry-After (RFC 9110 §15.6.4), never a 500 that reads as a bug.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+CACHE_ERRORS = (RedisError, ConnectionInterrupted, OSError, CounterStoreFull)
+# For errors nobody caught: OSError alone (a missing file, say) is no sign of a cache outage.
+_UNCAUGHT_CACHE_ERRORS = (RedisError, ConnectionInterrupted, CounterStoreFull)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -20,9 +38,40 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "service_unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    default_detail = "The database is unavailable; try again later."
+    default_code = "database_unavailable"
+
+
+class CacheUnavailable(ServiceUnavailable):
+    default_detail = "The shared cache is unavailable; try again later."
+    default_code = "cache_unavailable"
+
+
+def unavailable_exception(exc: BaseException | None) -> ServiceUnavailable | None:
+    """Return the 503 to answer for a backing store's failure, or None for any other error."""
+    if isinstance(exc, DATABASE_ERRORS):
+        unavailable: ServiceUnavailable = DatabaseUnavailable()
+    elif isinstance(exc, _UNCAUGHT_CACHE_ERRORS):
+        unavailable = CacheUnavailable()
+    else:
+        return None
+    # Logged without the message: a driver's error text can carry connection parameters.
+    logger.warning("%s: %s", unavailable.default_code, type(exc).__name__)
+    return unavailable
+
+
+def set_retry_after(response: HttpResponse) -> HttpResponse:
+    """Tell a client when to try again after a 503 (API_UNAVAILABLE_RETRY_AFTER_SECONDS)."""
+    if response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE and not response.has_header("Retry-After"):
+        response["Retry-After"] = str(settings.API_UNAVAILABLE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def error_response(exc: exceptions.APIException) -> JsonResponse:
     """Render an APIException outside DRF's view machinery (middleware, Django's 404 handler)."""
-    return JsonResponse({"detail": str(exc.detail), "code": exc.get_codes()}, status=exc.status_code)
+    response = JsonResponse({"detail": str(exc.detail), "code": exc.get_codes()}, status=exc.status_code)
+    return set_retry_after(response)
 
 
 def _challenges(request) -> str:
@@ -43,6 +92,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied) and not isinstance(exc, exceptions.APIException):
         exc = exceptions.PermissionDenied()
+    elif (unavailable := unavailable_exception(exc)) is not None:
+        exc = unavailable
 
     # Imported here: rest_framework.views loads the throttle classes, which import this module.
     from rest_framework.views import exception_handler as drf_exception_handler
@@ -65,7 +116,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
                 challenges = ", ".join(filter(None, [error_challenge, challenges]))
         if challenges:
             response["WWW-Authenticate"] = challenges
-    return response
+    return set_retry_after(response)
 
 
 def _speaks_json(request) -> bool:
@@ -95,7 +146,15 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
-    """JSON 500 under /api/ that reveals nothing; the traceback goes to the server log."""
+    """JSON 500 under /api/ that reveals nothing; the traceback goes to the server log.
+
+    Called by Django inside its `except` block, for errors raised outside DRF's views too
+    (middleware, the admin, the OAuth2 pages): a database or cache that is down is a 503
+    with Retry-After there as well.
+    """
+    unavailable = unavailable_exception(sys.exc_info()[1])
+    if unavailable is not None:
+        return error_response(unavailable)
     if not _speaks_json(request):
         return defaults.server_error(request)
     return error_response(exceptions.APIException())

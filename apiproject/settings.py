@@ -19,7 +19,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 if DEBUG:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-dev-only-secret-key-do-not-deploy")
 else:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")  # required: see the end of this file
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "purchases",
     "signup",
     "dpop",
+    "attestation",
+    "web",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +56,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every HTML page; Cache-Control: no-store on personal JSON.
+    "csp.middleware.CSPMiddleware",
+    "web.middleware.NoStoreMiddleware",
     "accounts.middleware.UsageMiddleware",
 ]
 
@@ -84,6 +90,9 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+# A persistent connection is checked before a request reuses it: without this, every backend
+# that PostgreSQL ended (a restart, a failover, pg_terminate_backend) cost a request its 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -179,12 +188,33 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
+# Content-Security-Policy (django-csp) on every response: scripts only from this server, so an
+# injected <script> or onclick= does not run. The admin, the sign-in and consent pages, the
+# browsable API and Swagger UI load all their scripts from /static/ (Swagger UI's start-up
+# script from /api/docs/?script=), and chromium runs them under this policy in tests/browser/.
+# Styles may be inline: DRF's and Swagger UI's templates use style attributes, and a style
+# cannot run code. No form-action: the consent page's form ends in a redirect to the app's
+# registered redirect URI, on another origin, which form-action would block.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # --- Django REST framework -------------------------------------------------------------------
 
 REST_FRAMEWORK = {
     # App identity first: those classes record the calling app and let the user schemes run.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.HttpSignatureAuthentication",
+        "attestation.authentication.ClientAttestationAuthentication",  # API.md §13, a mobile app's identity
         "accounts.authentication.ApiKeyAuthentication",
         # Then the user schemes: each returns None for headers that are not its own.
         "accounts.authentication.SessionTokenAuthentication",
@@ -198,14 +228,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "accounts.throttling.ClientRateThrottle",
+        "accounts.throttling.SessionUserRateThrottle",  # browser sessions, which have no app
     ],
     "DEFAULT_THROTTLE_RATES": {
         "client": env.str("API_CLIENT_THROTTLE_RATE", default="1000/minute"),
+        "session": env.str("API_SESSION_THROTTLE_RATE", default="300/minute"),
     },
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "accounts.renderers.JoseRenderer",  # Accept: application/jose, signed requests only
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "web.renderers.BrowsableAPIRenderer",  # no form where the permissions would refuse it
     ],
     "DEFAULT_PARSER_CLASSES": [
         "accounts.parsers.JSONParser",
@@ -240,6 +272,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- This project's security settings (read when used, through django.conf.settings) ---------
+
+# Retry-After (seconds) of every 503: the database, the cache or the replay store unreachable.
+API_UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("API_UNAVAILABLE_RETRY_AFTER_SECONDS", default=5)
 
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
@@ -278,9 +313,6 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,  # a write per refresh for nothing
 }
 
-# Refuse to start in production without the keys that protect stored secrets.
-if not DEBUG and not API_SECRET_ENCRYPTION_KEYS:
-    raise environ.ImproperlyConfigured("API_SECRET_ENCRYPTION_KEYS is required when DJANGO_DEBUG=0")
 
 # --- Public signup (captcha, anonymous tokens, find-person, create-person; docs/signup.md) ---
 
@@ -310,11 +342,6 @@ SIGNUP_FIND_PERSON_RATE_PER_APP = env.str("SIGNUP_FIND_PERSON_RATE_PER_APP", def
 
 if not 0 < SIGNUP_ANONYMOUS_TOKEN_SECONDS <= 600:
     raise environ.ImproperlyConfigured("SIGNUP_ANONYMOUS_TOKEN_SECONDS must be between 1 and 600")
-# Refuse to start in production with a captcha whose answers could be forged or not checked.
-if not DEBUG and SIGNUP_CAPTCHA_BACKEND == "altcha" and not SIGNUP_ALTCHA_HMAC_KEY:
-    raise environ.ImproperlyConfigured("SIGNUP_ALTCHA_HMAC_KEY is required when DJANGO_DEBUG=0")
-if not DEBUG and SIGNUP_CAPTCHA_BACKEND in ("turnstile", "hcaptcha") and not SIGNUP_CAPTCHA_SECRET:
-    raise environ.ImproperlyConfigured(f"SIGNUP_CAPTCHA_SECRET is required for {SIGNUP_CAPTCHA_BACKEND}")
 
 # --- OAuth2 authorization server (django-oauth-toolkit; docs/oauth2.md) ------------------------
 
@@ -346,6 +373,16 @@ OAUTH2_INTROSPECTION_CLIENT_SECRET = env.str("OAUTH2_INTROSPECTION_CLIENT_SECRET
 OAUTH2_INTROSPECTION_CACHE_SECONDS = env.int("OAUTH2_INTROSPECTION_CACHE_SECONDS", default=0)
 OAUTH2_HTTP_TIMEOUT_SECONDS = env.float("OAUTH2_HTTP_TIMEOUT_SECONDS", default=3)
 
+# Attestation-based client authentication (attestation app, API.md §13, docs/mobile.md).
+# An attester's JWKS is fetched with this timeout (an unreachable one answers 503 at once
+# after it), cached this long, and refetched on an unknown kid at most once per cooldown.
+ATTESTATION_JWKS_TIMEOUT_SECONDS = env.float("ATTESTATION_JWKS_TIMEOUT_SECONDS", default=2)
+ATTESTATION_JWKS_CACHE_SECONDS = env.int("ATTESTATION_JWKS_CACHE_SECONDS", default=300)
+ATTESTATION_JWKS_REFETCH_COOLDOWN_SECONDS = env.float("ATTESTATION_JWKS_REFETCH_COOLDOWN_SECONDS", default=10)
+# A PoP is accepted within this many seconds of its iat, and its jti only once in that time.
+ATTESTATION_POP_MAX_AGE_SECONDS = env.int("ATTESTATION_POP_MAX_AGE_SECONDS", default=60)
+ATTESTATION_CLOCK_SKEW_SECONDS = env.int("ATTESTATION_CLOCK_SKEW_SECONDS", default=5)
+
 if OAUTH2_RESOURCE_SERVER_MODE not in ("local", "jwks", "introspection"):
     raise environ.ImproperlyConfigured("OAUTH2_RESOURCE_SERVER_MODE must be local, jwks or introspection")
 if OAUTH2_RESOURCE_SERVER_MODE != "local" and not OAUTH2_ISSUER:
@@ -368,6 +405,8 @@ def _oidc_rsa_private_key_pem() -> str:
 
     return signing_key_pem()
 
+
+TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "attest_jwt_client_auth"]
 
 OAUTH2_PROVIDER = {
     # RFC 9700 (OAuth 2.0 Security Best Current Practice), adopted ahead of the toolkit's 4.0.
@@ -392,7 +431,11 @@ OAUTH2_PROVIDER = {
     # Access tokens are RFC 9068 JWTs; refresh tokens stay random strings, checked in the database.
     "ACCESS_TOKEN_GENERATOR": "accounts.oauth.generators.access_token_generator",
     "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
-    "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.validators.OAuth2Validator",
+    # accounts.oauth.validators.OAuth2Validator, plus attestation-based client authentication.
+    "OAUTH2_VALIDATOR_CLASS": "attestation.validators.AttestationOAuth2Validator",
+    # Both discovery documents; draft-ietf-oauth-attestation-based-client-auth registers the third.
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
     "SCOPES": {
         "purchases:read": "Read your purchases",
         "purchases:write": "Create and change your purchases",
@@ -438,3 +481,33 @@ LOGIN_SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
 # Failed password logins (every endpoint that takes a password) per window, in the shared cache.
 LOGIN_FAILURE_LIMIT_PER_USERNAME = env.str("LOGIN_FAILURE_LIMIT_PER_USERNAME", default="5/15m")
 LOGIN_FAILURE_LIMIT_PER_IP = env.str("LOGIN_FAILURE_LIMIT_PER_IP", default="20/15m")
+
+# --- Refuse to start in production while anything required is missing ------------------------
+
+# API.md §10: every missing variable and key file named in one message, so that an operator
+# fixes them in one go, and a missing key file stops the start instead of 500-ing a request.
+# `manage.py check` and gunicorn both import this file, so both refuse.
+API_SINGLE_PROCESS = env.bool("API_SINGLE_PROCESS", default=False)
+if not DEBUG:
+    from apiproject.startup import missing_production_settings
+
+    _key_files = {"JWT_PRIVATE_KEY_FILE": JWT_PRIVATE_KEY_FILE}
+    if OAUTH2_RESOURCE_SERVER_MODE == "local":  # only the authorization server signs OAuth2 tokens
+        _key_files["OIDC_RSA_PRIVATE_KEY_FILE"] = OIDC_RSA_PRIVATE_KEY_FILE
+    _missing = missing_production_settings(
+        {
+            "DJANGO_SECRET_KEY": SECRET_KEY,
+            "API_SECRET_ENCRYPTION_KEYS": API_SECRET_ENCRYPTION_KEYS,
+            # Unless one process serves alone, nonces and limits must be shared by every worker:
+            # with two workers and no Redis one signed request was accepted twice (4 of 10 trials).
+            "REDIS_URL": REDIS_URL or API_SINGLE_PROCESS,
+            # A captcha whose answers could be forged or not checked is no captcha.
+            "SIGNUP_ALTCHA_HMAC_KEY": SIGNUP_ALTCHA_HMAC_KEY or SIGNUP_CAPTCHA_BACKEND != "altcha",
+            "SIGNUP_CAPTCHA_SECRET": SIGNUP_CAPTCHA_SECRET or SIGNUP_CAPTCHA_BACKEND not in ("turnstile", "hcaptcha"),
+        },
+        key_files=_key_files,
+    )
+    if _missing:
+        raise environ.ImproperlyConfigured(
+            "DJANGO_DEBUG=0 needs: " + "; ".join(_missing) + " (REDIS_URL may be left out with API_SINGLE_PROCESS=1)"
+        )

@@ -3,13 +3,15 @@
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerOauthRedirectView, SpectacularSwaggerSplitView
 
 from accounts.oauth.views import LoginView
 from accounts.views_tokens import JwksView
 from apiproject import views
+from web import views as web_views
 
 api_v1 = [
+    path("", web_views.ApiRootView.as_view(), name="api-root"),
     re_path(r"^health/?$", views.HealthView.as_view(), name="health"),
     re_path(r"^health/ready/?$", views.ReadinessView.as_view(), name="health-ready"),
     path("", include("accounts.urls")),
@@ -18,10 +20,15 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", web_views.HomeView.as_view(), name="home"),
     path("api/v1/", include(api_v1)),
+    path("api-auth/", include("web.urls")),  # the browsable API's Log in / Log out
     re_path(r"^\.well-known/jwks\.json$", JwksView.as_view(), name="jwks"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/schema/", web_views.SchemaView.as_view(), name="schema"),
+    # The split view serves Swagger UI's start-up script from ?script=, so the page runs under a
+    # script-src 'self' policy; oauth2-redirect.html ends its authorization code flow.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/oauth2-redirect.html", SpectacularSwaggerOauthRedirectView.as_view(), name="swagger-ui-oauth2"),
     path("admin/", admin.site.urls),
     # The OAuth2 / OpenID Connect server, and the sign-in page its authorize endpoint sends people to.
     path("o/", include("accounts.oauth.urls", namespace="oauth2_provider")),

@@ -5,7 +5,7 @@ import logging
 from django.core.cache import caches
 from django.db.models import Q
 
-from accounts.models import User
+from accounts.models import ApiClient, User
 from apiproject.counters import CACHE_ERRORS
 from apiproject.exceptions import ServiceUnavailable
 
@@ -46,3 +46,8 @@ def person_exists(*, email: str | None = None, username: str | None = None) -> b
     if username is not None:
         lookup |= Q(username__iexact=username)
     return User.objects.filter(lookup).exists()
+
+
+def signup_proof_policy(*, client_pk: int) -> str:
+    """Return what the app accepts at /api/v1/signup/session (ApiClient.signup_proof)."""
+    return ApiClient.objects.values_list("signup_proof", flat=True).get(pk=client_pk)

@@ -35,8 +35,9 @@ class EmailAddressField(serializers.EmailField):
 
 
 class SignupSessionRequestSerializer(serializers.Serializer):
-    # Not trimmed: the captcha backend judges the answer exactly as the client sent it.
-    captcha = serializers.CharField(trim_whitespace=False)
+    # Not trimmed: the captcha backend judges the answer exactly as the client sent it. Optional
+    # for an app whose attestation stands in for it (signup.services.signup_session_start).
+    captcha = serializers.CharField(trim_whitespace=False, required=False)
 
 
 class SignupSessionSerializer(serializers.Serializer):

@@ -12,11 +12,11 @@ from rest_framework import exceptions, status
 
 from accounts.authentication.anonymous import TOKEN_TYPE, InvalidAnonymousToken
 from accounts.jwt import jwt_claims, jwt_encode
-from accounts.models import AuditEvent, User
+from accounts.models import ApiClient, AuditEvent, User
 from accounts.services import audit_event_record
 from apiproject.counters import CACHE_ERRORS
 from dpop.binding import cnf_claims
-from signup.captcha import get_captcha_backend
+from signup.captcha import CaptchaInvalid, get_captcha_backend
 from signup.selectors import TokenStoreUnavailable, consumed_token_key, person_exists
 
 logger = logging.getLogger(__name__)
@@ -31,12 +31,20 @@ class DuplicatePerson(exceptions.APIException):
     default_code = "duplicate"
 
 
-def anonymous_token_issue(*, client_id: str, jkt: str | None = None) -> tuple[str, int]:
+class AttestationRequired(exceptions.AuthenticationFailed):
+    default_detail = "This app starts signups with a client attestation, not a captcha."
+    default_code = "attestation_required"
+
+
+def anonymous_token_issue(
+    *, client_id: str, proof: str = ApiClient.SignupProof.CAPTCHA, jkt: str | None = None
+) -> tuple[str, int]:
     """Issue an anonymous signup token for the app; return (token, lifetime in seconds).
 
     Signed like the user tokens (accounts.jwt), with `sub` "anon:<uuid>", `token_type`
-    "anonymous", `scope` "signup" and the app's `client_id`; it lives at most ten minutes.
-    With `jkt` it is bound to that DPoP key (`cnf.jkt`, API.md §12).
+    "anonymous", `scope` "signup", the app's `client_id` and `signup_proof`, the proof that
+    bought it ("captcha" or "attestation"), so that limits and audit can tell them apart; it
+    lives at most ten minutes. With `jkt` it is bound to that DPoP key (`cnf.jkt`, API.md §12).
     """
     lifetime = settings.SIGNUP_ANONYMOUS_TOKEN_SECONDS
     claims = jwt_claims(
@@ -45,17 +53,37 @@ def anonymous_token_issue(*, client_id: str, jkt: str | None = None) -> tuple[st
         client_id=client_id,
         lifetime=timedelta(seconds=lifetime),
         scope=SIGNUP_SCOPE,
+        signup_proof=str(proof),
         **cnf_claims(jkt),
     )
     return jwt_encode(claims), lifetime
 
 
 def signup_session_start(
-    *, captcha: str, client_id: str, remote_ip: str | None, jkt: str | None = None
+    *,
+    captcha: str | None,
+    client_id: str,
+    remote_ip: str | None,
+    attested: bool = False,
+    policy: str = ApiClient.SignupProof.CAPTCHA,
+    jkt: str | None = None,
 ) -> tuple[str, int]:
-    """Accept a captcha answer once, then issue an anonymous token; return (token, lifetime)."""
+    """Accept the app's signup proof, then issue an anonymous token; return (token, lifetime).
+
+    `policy` is the app's ApiClient.signup_proof. A request identified by a client attestation
+    (`attested`: a genuine instance of the app, API.md §13) needs no captcha when the policy
+    admits attestation; otherwise the captcha answer is accepted once, and an app whose policy
+    is attestation alone gets 401 without one. With `jkt` the token is bound to that DPoP key.
+    """
+    proof = ApiClient.SignupProof
+    if attested and policy in (proof.ATTESTATION, proof.EITHER):
+        return anonymous_token_issue(client_id=client_id, proof=proof.ATTESTATION, jkt=jkt)
+    if policy == proof.ATTESTATION:
+        raise AttestationRequired()
+    if captcha is None:
+        raise CaptchaInvalid()
     get_captcha_backend().verify(captcha, remote_ip=remote_ip)
-    return anonymous_token_issue(client_id=client_id, jkt=jkt)
+    return anonymous_token_issue(client_id=client_id, proof=proof.CAPTCHA, jkt=jkt)
 
 
 def anonymous_token_consume(*, claims: dict) -> None:

@@ -7,17 +7,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import APP_IDENTITY_AUTHENTICATION, AnonymousTokenAuthentication
+from accounts.authentication import AnonymousTokenAuthentication, ApiKeyAuthentication, HttpSignatureAuthentication
 from accounts.permissions import HasClient
 from accounts.throttling import ClientRateThrottle
 from apiproject.client_ip import client_ip
+from attestation.authentication import ClientAttestationAuthentication
 from dpop.binding import issue_binding
 from signup import serializers
 from signup.captcha import CaptchaInvalid, get_captcha_backend
 from signup.permissions import HasSignupScope
-from signup.selectors import person_exists
+from signup.selectors import person_exists, signup_proof_policy
 from signup.services import person_create, signup_session_start
 from signup.throttling import AnonymousTokenLookupThrottle, LookupClientThrottle, LookupIpThrottle, SessionIpThrottle
+
+# The app identifies itself by a signature, a client attestation (a mobile app) or a key.
+SIGNUP_APP_AUTHENTICATION = (HttpSignatureAuthentication, ClientAttestationAuthentication, ApiKeyAuthentication)
 
 # Every answer that can say whether a person exists counts against all three budgets.
 LOOKUP_THROTTLES = [ClientRateThrottle, LookupClientThrottle, LookupIpThrottle, AnonymousTokenLookupThrottle]
@@ -32,7 +36,7 @@ def no_store(response: Response) -> Response:
 class CaptchaView(APIView):
     """Issues a captcha challenge: an ALTCHA challenge to solve, or the widget's site key."""
 
-    authentication_classes = APP_IDENTITY_AUTHENTICATION
+    authentication_classes = SIGNUP_APP_AUTHENTICATION
     permission_classes = [HasClient]
     throttle_classes = [ClientRateThrottle]
 
@@ -42,9 +46,9 @@ class CaptchaView(APIView):
 
 
 class SignupSessionView(APIView):
-    """Exchanges a solved captcha for an anonymous signup token (once per captcha)."""
+    """Exchanges a solved captcha, or an app's attestation, for an anonymous signup token."""
 
-    authentication_classes = APP_IDENTITY_AUTHENTICATION
+    authentication_classes = SIGNUP_APP_AUTHENTICATION
     permission_classes = [HasClient]
     throttle_classes = [ClientRateThrottle, SessionIpThrottle]
 
@@ -59,9 +63,11 @@ class SignupSessionView(APIView):
         # Before the captcha is spent: a bad DPoP proof must not cost the person their solution.
         jkt = issue_binding(request, client_id=request.app.client_id)
         token, expires_in = signup_session_start(
-            captcha=serializer.validated_data["captcha"],
+            captcha=serializer.validated_data.get("captcha"),
             client_id=request.app.client_id,
             remote_ip=client_ip(request) or None,
+            attested=request.app.scheme == ClientAttestationAuthentication.scheme_name,
+            policy=signup_proof_policy(client_pk=request.app.client_pk),
             jkt=jkt,
         )
         body = serializers.SignupSessionSerializer({"token": token, "expires_in": expires_in}).data
@@ -74,7 +80,7 @@ class FindPersonView(APIView):
     POST, not GET: the address stays out of URLs, access logs and caches.
     """
 
-    authentication_classes = [*APP_IDENTITY_AUTHENTICATION, AnonymousTokenAuthentication]
+    authentication_classes = [*SIGNUP_APP_AUTHENTICATION, AnonymousTokenAuthentication]
     permission_classes = [HasClient, HasSignupScope]
     throttle_classes = LOOKUP_THROTTLES
 
@@ -89,7 +95,7 @@ class FindPersonView(APIView):
 class CreatePersonView(APIView):
     """Creates a person, spending the anonymous token: one token, at most one account."""
 
-    authentication_classes = [*APP_IDENTITY_AUTHENTICATION, AnonymousTokenAuthentication]
+    authentication_classes = [*SIGNUP_APP_AUTHENTICATION, AnonymousTokenAuthentication]
     permission_classes = [HasClient, HasSignupScope]
     # A duplicate answers as find-person would, so creation attempts count against its budgets.
     throttle_classes = LOOKUP_THROTTLES

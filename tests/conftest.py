@@ -14,6 +14,7 @@ from accounts.services import login_session_create
 from accounts.usage import usage_discard
 from deploy.stack import nginx_check
 from tests.accounts.factories import ApiCredentials, UserFactory, make_api_client
+from tests.browser.chromium import chromium_missing
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -25,12 +26,14 @@ def _service_missing(marker: str) -> str | None:
         return "needs Redis: set REDIS_URL"
     if marker == "nginx" and (problems := nginx_check()):
         return "needs nginx: " + "; ".join(problems)
+    if marker == "browser":
+        return chromium_missing()
     return None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip tests whose services are absent; under REQUIRE_SERVICES=1 fail them instead."""
-    needs = {name for name in ("postgres", "redis", "nginx") if item.get_closest_marker(name)}
+    needs = {name for name in ("postgres", "redis", "nginx", "browser") if item.get_closest_marker(name)}
     if item.get_closest_marker("live"):
         needs |= {"postgres", "redis"}
     for name in sorted(needs):

@@ -34,6 +34,9 @@ os.environ.setdefault(
     "4L0R3c1hUn2nqwcKl3Lz2xD5ZQfFz0m1v8C7oYtN9eM=,hMlF0p2f2sQ8J3p1XbV0c7wqJ1t6o6u5n4z9kq2wX0E=",
 )
 # Signup: a throwaway challenge-signing key, and proof of work cheap enough to solve in tests.
+# Without REDIS_URL the tests are one process (SQLite and the in-process cache), and say so.
+if not os.environ.get("REDIS_URL"):
+    os.environ.setdefault("API_SINGLE_PROCESS", "1")
 os.environ.setdefault("SIGNUP_ALTCHA_HMAC_KEY", "test-only-altcha-hmac-key")
 os.environ.setdefault("SIGNUP_ALTCHA_COST", "1")
 os.environ.setdefault("SIGNUP_ALTCHA_MAX_NUMBER", "20")

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -76,3 +77,12 @@ def gunicorn_server(*, workers: int = 2, env: dict[str, str] | None = None) -> I
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def replay(request: requests.PreparedRequest, base_url: str) -> requests.Response:
+    """Send the captured bytes of `request` unchanged (its Host included) to another server."""
+    host = urlsplit(request.url).netloc
+    replayed = requests.Request(
+        request.method, base_url + urlsplit(request.url).path, headers={**request.headers, "Host": host}
+    ).prepare()
+    return requests.Session().send(replayed, timeout=10)

@@ -1,4 +1,4 @@
-"""JWT access tokens: `Authorization: Bearer <token>`, verified by signature, no database query.
+"""JWT access tokens: `Authorization: Bearer <token>`, verified by signature, then the user by id.
 
 Two kinds of JWT share the `Bearer` scheme (API.md §1): ours, signed with JWT_PRIVATE_KEY_FILE,
 and the OAuth2 server's RFC 9068 access tokens. The rule that splits them, read from the
@@ -27,6 +27,7 @@ from accounts.authentication.base import authorization_header
 from accounts.exceptions import ClientMismatch, MalformedCredentials
 from accounts.models import User
 from accounts.records import request_app
+from accounts.selectors import token_user
 from accounts.tokens import AccessToken, InvalidToken
 from dpop.binding import SCHEME as DPOP_SCHEME
 from dpop.binding import cnf_jkt, token_binding_check
@@ -37,9 +38,9 @@ class JWTAuthentication(authentication.JWTAuthentication):
     """Authenticates the user named by a JWT access token, bound to the app presenting it.
 
     The app must identify itself as well (X-Api-Key or a signature, handled before this class);
-    a token obtained by another app gets 401 `client_mismatch`. The user is built from the
-    token's claims without a query (see `get_user`), so a deactivated user's access token
-    keeps working until it expires: JWT_ACCESS_TOKEN_LIFETIME bounds that (docs/jwt.md).
+    a token obtained by another app gets 401 `client_mismatch`. The signature is checked
+    without I/O; the user is then read by primary key (see `get_user`), so a deactivated or
+    deleted user's access token gets 401 at once (docs/jwt.md).
     """
 
     scheme_name = "jwt"
@@ -90,17 +91,17 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise InvalidToken() from exc
 
     def get_user(self, validated_token: AccessToken) -> User:
-        """Return the token's user as a real User instance, without a database query.
+        """Return the token's user if they still exist and are active; otherwise 401.
 
-        `Model.from_db` with only the fields the token carries: the ORM, permissions and
-        serializers treat it as the user (filters, foreign keys, `request.user.id`), and any
-        other field (email, is_active, is_staff, ...) is deferred, loaded from the database on
-        first access, so it is never a stale copy or a blank.
+        One primary-key query: a user deactivated or deleted since the token was issued is
+        refused at once (a deleted user's id would otherwise reach a foreign key as a 500), and
+        every field (`is_staff`, `email`, ...) is read fresh, never copied into the token.
         """
-        sub, username = validated_token["sub"], validated_token.get("username")
-        if not (sub.isascii() and sub.isdigit() and len(sub) <= 19) or not isinstance(username, str):
-            raise InvalidToken()
-        return User.from_db(User.objects.db, ["id", "username"], [int(sub), username])
+        sub = validated_token["sub"]
+        user = token_user(sub) if isinstance(sub, str) else None
+        if user is None:
+            raise InvalidToken()  # reads like any other dead token
+        return user
 
     def authenticate_header(self, request: Request) -> str:
         # RFC 6750 §3: the Bearer challenge; every scheme's challenge goes into the 401.

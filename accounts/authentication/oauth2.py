@@ -5,6 +5,7 @@ on the tokens typed `at+jwt` that another key signed. Whatever reaches this clas
 Bearer header is verified here, so a Bearer token that neither class accepts gets 401.
 """
 
+from django.conf import settings
 from rest_framework import authentication
 from rest_framework.request import Request
 
@@ -14,6 +15,7 @@ from accounts.models import User
 from accounts.oauth.resource_server import access_token_verify
 from accounts.oauth.tokens import AccessTokenClaims, AccessTokenInvalid
 from accounts.records import AppIdentity, request_app
+from accounts.selectors import token_user
 from accounts.tokens import InvalidToken
 from dpop.binding import SCHEME as DPOP_SCHEME
 from dpop.binding import token_binding_check
@@ -23,10 +25,11 @@ from dpop.exceptions import CHALLENGE as DPOP_CHALLENGE
 class OAuth2Authentication(authentication.BaseAuthentication):
     """Authenticates an OAuth2 access token and, by its `client_id`, the app that holds it.
 
-    No database query: the token is checked as OAUTH2_RESOURCE_SERVER_MODE says (by default
-    with the server's own public key) and the user is built from its claims. So a revoked
-    token, or a deactivated user's, keeps working here until it expires (5 minutes); the
-    introspection mode trades a call per request for stopping it at once (docs/oauth2.md).
+    The token is checked as OAUTH2_RESOURCE_SERVER_MODE says (by default with the server's own
+    public key, no I/O), then, on the authorization server, its user is read by primary key: a
+    deactivated or deleted user's token gets 401 at once. A revoked token of an active user
+    keeps working here until it expires (5 minutes); the introspection mode trades a call per
+    request for stopping it at once (docs/oauth2.md).
 
     The token names its app, so no API key is needed. If an API key or a signature names one
     too, it must be the same client_id, or the request gets 401 `client_mismatch`. The verified
@@ -63,11 +66,19 @@ class OAuth2Authentication(authentication.BaseAuthentication):
 
     @staticmethod
     def _user(claims: AccessTokenClaims) -> User:
-        """Return the token's user as a User instance without a query, as JWTAuthentication does.
+        """Return the token's user; on the authorization server only if still active, else 401.
 
-        Only id and username are set; any other field is deferred, read from the database on
-        first access, so it is never a stale or blank copy.
+        In the default `local` mode this process shares the authorization server's user table:
+        one primary-key query, so a deactivated or deleted user's token is refused at once. A
+        separate resource server (`jwks`, `introspection`) has no such table: it builds the user
+        from the claims, without a query (introspection learns of a deactivation from the
+        server, whose revocation deletes the user's tokens; JWKS mode only at expiry).
         """
+        if settings.OAUTH2_RESOURCE_SERVER_MODE == "local":
+            user = token_user(claims.subject)
+            if user is None:
+                raise InvalidToken()
+            return user
         if not (claims.subject.isascii() and claims.subject.isdigit()) or not claims.username:
             raise InvalidToken()
         return User.from_db(User.objects.db, ["id", "username"], [int(claims.subject), claims.username])

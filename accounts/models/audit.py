@@ -18,6 +18,7 @@ class AuditEvent(models.Model):
         SIGNATURE_FAILED = "signature_failed"
         REFRESH_REUSED = "refresh_reused"
         PERSON_CREATED = "person_created"
+        CREDENTIALS_REVOKED = "credentials_revoked"
 
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

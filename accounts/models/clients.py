@@ -44,6 +44,19 @@ class ApiClient(models.Model):
     throttle_rate = models.CharField(
         max_length=32, blank=True, validators=[validate_rate], help_text="e.g. 100/minute; blank for the default."
     )
+
+    class SignupProof(models.TextChoices):
+        CAPTCHA = "captcha"
+        ATTESTATION = "attestation"  # a genuine app instance (attestation app): no captcha
+        EITHER = "either"
+
+    signup_proof = models.CharField(
+        max_length=16,
+        choices=SignupProof.choices,
+        default=SignupProof.CAPTCHA,
+        help_text="What /api/v1/signup/session accepts as proof of a real person's app: a captcha, "
+        "a client attestation (API.md §13), or either.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -88,10 +101,14 @@ class ApiKey(models.Model):
 
 
 class UsageRecord(models.Model):
-    """Calls of one app key, aggregated per day, route, status, source IP and User-Agent."""
+    """Calls of one app key, aggregated per day, route, status, source IP and User-Agent.
+
+    `key` is empty for calls identified by a client attestation (attestation app), which
+    names the app but no key.
+    """
 
     client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="usage")
-    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="usage")
+    key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.CASCADE, related_name="usage")
     day = models.DateField()
     route = models.CharField(max_length=200)
     status_code = models.PositiveSmallIntegerField()

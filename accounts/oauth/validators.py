@@ -3,15 +3,19 @@
 import json
 
 from django.conf import settings
+from django.db import transaction
 from jwcrypto import jws
 from jwcrypto.common import JWException
 from oauth2_provider import oauth2_validators
+from oauth2_provider.models import get_refresh_token_model
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 from rest_framework.exceptions import APIException
 
 from accounts.exceptions import InvalidCredentials, TooManyLoginAttempts
 from accounts.models import OAuthApplication
+from accounts.oauth.lifecycle import GrantNoLongerValid, refresh_token_user_id, token_request_still_valid
+from accounts.selectors import user_lock
 from accounts.services.sessions import credentials_check
 from dpop import oauth as dpop
 
@@ -40,6 +44,10 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
     - OpenID Connect: the `profile` scope releases `preferred_username`.
     - DPoP (RFC 9449 §5, dpop.oauth): proofs required where the app says so, refresh families
       bound to the proof's key, `token_type: DPoP` for bound tokens.
+    - Refresh tokens and codes (accounts.oauth.lifecycle): a deactivated user's are refused
+      (`invalid_grant`), and every rotation runs under the user's row lock, like every
+      revocation, so of concurrent refreshes with one token exactly one wins and none
+      outlives a logout-all, a password change or a reuse detection.
     """
 
     def validate_response_type(
@@ -59,18 +67,6 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
             return False
         dpop.grant_check(request)
         return True
-
-    def validate_refresh_token(
-        self, refresh_token: str, client: OAuthApplication, request: OAuthlibRequest, *args, **kwargs
-    ) -> bool:
-        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
-            return False
-        dpop.refresh_check(request, token_family=request.refresh_token_instance.token_family)
-        return True
-
-    def save_bearer_token(self, token: dict, request: OAuthlibRequest, *args, **kwargs) -> None:
-        super().save_bearer_token(token, request, *args, **kwargs)
-        dpop.token_response_type(token, request)
 
     def _create_refresh_token(self, request: OAuthlibRequest, refresh_token_code: str, *args, **kwargs):
         refresh_token = super()._create_refresh_token(request, refresh_token_code, *args, **kwargs)
@@ -122,3 +118,40 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
     def get_additional_claims(self, request: OAuthlibRequest) -> dict[str, str]:
         # Released by the `profile` scope (oidc_claim_scope), in the ID token and at /o/userinfo/.
         return {"preferred_username": request.user.get_username()}
+
+    def validate_refresh_token(
+        self, refresh_token: str, client: OAuthApplication, request: OAuthlibRequest, *args, **kwargs
+    ) -> bool:
+        user_id = refresh_token_user_id(refresh_token)
+        if user_id is None:
+            return False
+        # Under the user's row lock: the toolkit's reuse detection (revoke_family) must not
+        # miss a successor being rotated in at this moment.
+        with transaction.atomic():
+            user = user_lock(user_id=user_id)
+            valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if not (valid and user is not None and user.is_active):
+            return False
+        dpop.refresh_check(request, token_family=request.refresh_token_instance.token_family)
+        return True
+
+    def save_bearer_token(self, token: dict, request: OAuthlibRequest, *args, **kwargs) -> None:
+        self._bearer_token_save_under_user_lock(token, request, *args, **kwargs)
+        dpop.token_response_type(token, request)
+
+    def _bearer_token_save_under_user_lock(self, token: dict, request: OAuthlibRequest, *args, **kwargs) -> None:
+        user = getattr(request, "user", None)
+        if user is None or request.grant_type == "client_credentials":
+            super().save_bearer_token(token, request, *args, **kwargs)
+            return
+        with transaction.atomic():
+            locked = user_lock(user_id=user.pk)
+            if token_request_still_valid(request, user=locked):
+                super().save_bearer_token(token, request, *args, **kwargs)
+                return
+            presented = getattr(request, "refresh_token_instance", None)
+            if presented is not None and presented.token_family:
+                # A concurrent refresh won with this token: the loser presented a dead token,
+                # which is reuse, as in the toolkit's own check (RFC 9700 §4.14.2).
+                get_refresh_token_model().revoke_family(presented.token_family)
+        raise GrantNoLongerValid(request=request)

@@ -10,6 +10,7 @@ from accounts.services.clients import (
     api_secrets_reencrypt,
     usage_buckets_add,
 )
+from accounts.services.credentials import user_credentials_revoke, user_logout_all
 from accounts.services.sessions import (
     credentials_check,
     login_session_create,
@@ -17,7 +18,6 @@ from accounts.services.sessions import (
     login_session_touch,
     login_sessions_purge,
     login_sessions_revoke_all,
-    user_logout_all,
 )
 from accounts.services.tokens import (
     TokenPair,
@@ -53,5 +53,6 @@ __all__ = [
     "token_pair_obtain",
     "token_verify",
     "usage_buckets_add",
+    "user_credentials_revoke",
     "user_logout_all",
 ]

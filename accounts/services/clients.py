@@ -34,6 +34,7 @@ def api_client_create(
     require_signature: bool = False,
     allowed_user_agents: list[str] | None = None,
     throttle_rate: str = "",
+    signup_proof: str = ApiClient.SignupProof.CAPTCHA,
 ) -> tuple[ApiClient, ApiKey, str, str]:
     """Register an app with its first key; return (client, key, key_id, secret).
 
@@ -44,6 +45,7 @@ def api_client_create(
         require_signature=require_signature,
         allowed_user_agents=allowed_user_agents or [],
         throttle_rate=throttle_rate,
+        signup_proof=signup_proof,
     )
     client.full_clean()
     client.save()
@@ -108,6 +110,7 @@ def usage_buckets_add(*, batch: dict[tuple, int]) -> None:
                     UsageRecord.objects.create(count=n, **bucket)
             except IntegrityError:  # another worker created the row first
                 UsageRecord.objects.filter(**bucket).update(count=F("count") + n)
-        last_used[key_pk] = now
+        if key_pk is not None:  # None: identified by a client attestation, not a key
+            last_used[key_pk] = now
     for key_pk, when in last_used.items():
         ApiKey.objects.filter(pk=key_pk).update(last_used_at=when)

@@ -18,7 +18,7 @@ from accounts import crypto
 from accounts.exceptions import InvalidCredentials, TooManyLoginAttempts
 from accounts.models import AuditEvent, LoginSession, User
 from accounts.services.audit import audit_event_record
-from accounts.services.tokens import refresh_tokens_revoke_for_user, rows_delete_in_batches
+from accounts.services.tokens import rows_delete_in_batches
 from apiproject.client_ip import client_ip, ip_limit_key
 from apiproject.counters import CACHE_ERRORS
 from apiproject.exceptions import ServiceUnavailable
@@ -245,17 +245,3 @@ def login_sessions_purge(*, now: datetime | None = None) -> int:
 def login_sessions_revoke_all(*, user: User) -> int:
     """Revoke every live session of the user; return how many were revoked."""
     return LoginSession.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-
-
-@transaction.atomic
-def user_logout_all(*, user: User, request: HttpRequest | None = None) -> None:
-    """Sign the user out everywhere: revoke all of their session tokens and JWT refresh tokens.
-
-    JWT access tokens already issued stay valid until they expire (minutes): they are checked
-    by signature alone, which is what makes them cheap. See docs/jwt.md.
-    """
-    sessions = login_sessions_revoke_all(user=user)
-    refresh_tokens = refresh_tokens_revoke_for_user(user=user)
-    audit_event_record(
-        kind=AuditEvent.Kind.LOGOUT_ALL, request=request, user=user, sessions=sessions, refresh_tokens=refresh_tokens
-    )

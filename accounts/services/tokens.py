@@ -27,6 +27,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from accounts import crypto, jwt
 from accounts.exceptions import ClientMismatch
 from accounts.models import AuditEvent, RefreshTokenRecord, User
+from accounts.selectors import user_lock
 from accounts.services.audit import audit_event_record
 from accounts.tokens import AccessToken, InvalidToken, RefreshToken
 from dpop.binding import cnf_claims, refresh_binding_check
@@ -91,19 +92,26 @@ def refresh_token_rotate(
     token = _refresh_token_claims(refresh, client_id=client_id)
     refresh_binding_check(token.payload, jkt=jkt)
     jti, digest, now = token["jti"], crypto.token_digest(refresh), timezone.now()
+    user_id = RefreshTokenRecord.objects.filter(jti=jti).values_list("user_id", flat=True).first()
+    if user_id is None:
+        raise InvalidToken()  # purged, or never issued by this server
 
     with transaction.atomic():
-        # The check and the write are one statement. On PostgreSQL a concurrent UPDATE of the
-        # same row waits for this transaction, then re-evaluates its WHERE and matches nothing:
-        # of N concurrent refreshes exactly one sees `1`. SQLite runs writers one at a time.
+        # First the user's row lock, which every revocation takes too (selectors.user_lock):
+        # a logout-all, password change or reuse detection either finished before this line,
+        # and the UPDATE below sees its revoked_at, or waits until this successor is committed
+        # and then revokes it as well.
+        user = user_lock(user_id=user_id)
+        # The check and the write are one statement: of N concurrent refreshes exactly one
+        # sees `1` (the others wait on the lock above, then find used_at set).
         won = RefreshTokenRecord.objects.filter(
             jti=jti, token_digest=digest, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
         ).update(used_at=now)
         if won:
-            record = RefreshTokenRecord.objects.select_related("user").get(jti=jti)
-            if record.user.is_active:
+            record = RefreshTokenRecord.objects.get(jti=jti)
+            if user is not None and user.is_active:
                 pair, successor = _token_pair_issue(
-                    user=record.user, client_id=record.client_id, family_id=record.family_id, jkt=jkt
+                    user=user, client_id=record.client_id, family_id=record.family_id, jkt=jkt
                 )
                 RefreshTokenRecord.objects.filter(pk=record.pk).update(replaced_by=successor)
                 return pair
@@ -128,8 +136,17 @@ def refresh_token_rotate(
     raise InvalidToken()  # reused, revoked or expired: all read the same
 
 
+@transaction.atomic
 def refresh_token_family_revoke(*, family_id: uuid.UUID) -> int:
-    """Revoke every live refresh token of one login; return how many were revoked."""
+    """Revoke every live refresh token of one login; return how many were revoked.
+
+    Under the user's row lock, like rotation: a member being rotated at this moment is
+    committed first and then revoked with the others.
+    """
+    user_id = RefreshTokenRecord.objects.filter(family_id=family_id).values_list("user_id", flat=True).first()
+    if user_id is None:
+        return 0
+    user_lock(user_id=user_id)
     return RefreshTokenRecord.objects.filter(family_id=family_id, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -151,12 +168,15 @@ def refresh_token_revoke(*, refresh: str, client_id: str) -> int:
     return refresh_token_family_revoke(family_id=record.family_id)
 
 
+@transaction.atomic
 def refresh_tokens_revoke_for_user(*, user: User) -> int:
-    """Revoke every refresh token of the user, on every app (logout-all); return the count.
+    """Revoke every refresh token of the user, on every app; return the count.
 
-    Access tokens already issued stay valid until they expire (JWT_ACCESS_TOKEN_LIFETIME): they
-    are checked by signature alone. See docs/jwt.md.
+    Under the user's row lock, so a rotation in flight is revoked too. Access tokens already
+    issued stay valid until they expire (JWT_ACCESS_TOKEN_LIFETIME) unless the user is
+    deactivated or deleted (JWTAuthentication reads the user). See docs/jwt.md.
     """
+    user_lock(user_id=user.pk)
     return RefreshTokenRecord.objects.filter(user_id=user.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 

@@ -126,3 +126,20 @@ def mint_access_token(
     return jwt.encode(
         claims, signing_key(), algorithm="RS256", headers={"kid": signing_kid(), "typ": "at+jwt", **(header or {})}
     )
+
+
+def code_flow_tokens(browser: Client, app: OAuthApplication, scope: str = "purchases:read") -> dict:
+    """Run the code flow with PKCE as the signed-in `browser`; return the token response."""
+    pkce = make_pkce()
+    code = authorization_code(browser, app, pkce, scope)
+    data = {"code": code, "redirect_uri": REDIRECT_URI, "client_id": app.client_id, "code_verifier": pkce.verifier}
+    response = browser.post("/o/token/", {"grant_type": "authorization_code", **data})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def refresh_grant(client: Client, app: OAuthApplication, refresh_token: str):
+    """POST the refresh_token grant of a public client to /o/token/."""
+    return client.post(
+        "/o/token/", {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": app.client_id}
+    )

@@ -33,6 +33,7 @@ def test_adding_an_app_shows_its_key_once(admin_client):
             "is_active": "on",
             "allowed_user_agents": "[]",
             "throttle_rate": "",
+            "signup_proof": "captcha",
             "keys-TOTAL_FORMS": "0",
             "keys-INITIAL_FORMS": "0",
         },

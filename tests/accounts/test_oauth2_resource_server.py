@@ -30,6 +30,7 @@ def resource_server(mode: str, issuer: str, **settings: str) -> Iterator[str]:
     env = {
         "DATABASE_URL": NO_DATABASE,
         "REDIS_URL": "",  # its own in-process cache: nothing shared with the authorization server
+        "API_SINGLE_PROCESS": "1",  # one worker, so production settings allow that cache
         "OIDC_RSA_PRIVATE_KEY_FILE": "",  # it verifies; it never signs
         "OAUTH2_RESOURCE_SERVER_MODE": mode,
         "OAUTH2_ISSUER": issuer,

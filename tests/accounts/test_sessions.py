@@ -145,7 +145,10 @@ def test_logout_all_returns_204_and_revokes_every_session_of_the_user_only(
     assert as_token(api_client, api_key, token).get(SESSIONS).status_code == status.HTTP_401_UNAUTHORIZED
     assert as_token(api_client, api_key, their_token).get(SESSIONS).status_code == status.HTTP_200_OK
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.LOGOUT_ALL)
-    assert (event.user, event.detail) == (user, {"sessions": 2, "refresh_tokens": 0})
+    assert (event.user, event.detail) == (
+        user,
+        {"reason": "logout_all", "sessions": 2, "refresh_tokens": 0, "oauth2_refresh_tokens": 0},
+    )
 
 
 def test_admin_lists_sessions_without_their_digest(client, staff_user, user, start_session):

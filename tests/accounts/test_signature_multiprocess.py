@@ -1,13 +1,12 @@
 """Replay protection holds across gunicorn worker processes sharing Redis (API.md §3)."""
 
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from apiclient import HttpSignatureAuth
-from tests.live import gunicorn_server
+from tests.live import gunicorn_server, replay
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -18,21 +17,12 @@ def _signed_whoami(base_url: str, api_key) -> requests.PreparedRequest:
     return request
 
 
-def _replay(request: requests.PreparedRequest, base_url: str) -> requests.Response:
-    """Send the captured bytes of `request` unchanged (its Host included) to another server."""
-    host = urlsplit(request.url).netloc
-    replayed = requests.Request(
-        request.method, base_url + urlsplit(request.url).path, headers={**request.headers, "Host": host}
-    ).prepare()
-    return requests.Session().send(replayed, timeout=10)
-
-
 def test_request_replayed_against_another_worker_returns_401(api_key):
     # Two single-worker servers make "another worker" certain rather than up to the kernel.
     with gunicorn_server(workers=1) as first, gunicorn_server(workers=1) as second:
         request = _signed_whoami(first, api_key)
         accepted = requests.Session().send(request, timeout=10)
-        replayed = _replay(request, second)
+        replayed = replay(request, second)
 
     assert accepted.status_code == 200, accepted.text
     assert replayed.status_code == 401
@@ -44,7 +34,7 @@ def test_concurrent_replays_across_workers_are_accepted_once(api_key):
     with gunicorn_server(workers=4) as base_url:
         request = _signed_whoami(base_url, api_key)
         with ThreadPoolExecutor(max_workers=8) as pool:
-            responses = list(pool.map(lambda _: _replay(request, base_url), range(8)))
+            responses = list(pool.map(lambda _: replay(request, base_url), range(8)))
 
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200] + [401] * 7

@@ -5,6 +5,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.models import ApiClient
 from accounts.services import api_client_create
 from dpop.services import dpop_requirement_set
 
@@ -18,6 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("--user-agent", action="append", default=[], metavar="REGEX", help="allowed agents")
         parser.add_argument("--require-dpop", action="store_true", help="issue DPoP-bound tokens only (RFC 9449)")
         parser.add_argument("--throttle-rate", default="", help="e.g. 100/minute")
+        parser.add_argument(
+            "--signup-proof",
+            choices=ApiClient.SignupProof.values,
+            default=ApiClient.SignupProof.CAPTCHA,
+            help="what /api/v1/signup/session accepts: a captcha, a client attestation, or either [captcha]",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, **options) -> None:
@@ -27,6 +34,7 @@ class Command(BaseCommand):
                 require_signature=options["require_signature"],
                 allowed_user_agents=options["user_agent"],
                 throttle_rate=options["throttle_rate"],
+                signup_proof=options["signup_proof"],
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc

@@ -1,0 +1,48 @@
+"""Ending a user's credentials: every kind at once, for logout-all, password change and deactivation."""
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import AuditEvent, User
+from accounts.oauth.lifecycle import oauth2_tokens_revoke_for_user
+from accounts.selectors import user_lock
+from accounts.services.audit import audit_event_record
+from accounts.services.sessions import login_sessions_revoke_all
+from accounts.services.tokens import refresh_tokens_revoke_for_user
+
+
+@transaction.atomic
+def user_credentials_revoke(*, user: User, reason: str, request: HttpRequest | None = None) -> dict[str, int]:
+    """End every credential the user holds; return how many of each kind were ended.
+
+    - login session tokens (`Authorization: Token`): revoked;
+    - JWT refresh tokens, every family on every app: revoked;
+    - OAuth2 refresh tokens (and their access tokens' rows) and unexchanged codes: revoked;
+    - Django browser sessions: `credentials_revoked_at` enters their auth hash
+      (User.get_session_auth_hash), so each one is flushed at its next request, whatever the
+      session store keeps as its key.
+
+    One transaction under the user's row lock, which every refresh-token rotation takes too:
+    once this returns, no refresh token issued before it works, even one rotated meanwhile.
+    Access tokens already issued (JWT, OAuth2) run out with their lifetime, 5 minutes at most.
+    `user` gets the new mark as well, so Django's update_session_auth_hash can keep the
+    current browser session of a password change alive.
+    """
+    user_lock(user_id=user.pk)
+    now = timezone.now()
+    ended = {
+        "sessions": login_sessions_revoke_all(user=user),
+        "refresh_tokens": refresh_tokens_revoke_for_user(user=user),
+        "oauth2_refresh_tokens": oauth2_tokens_revoke_for_user(user=user),
+    }
+    User.objects.filter(pk=user.pk).update(credentials_revoked_at=now)
+    user.credentials_revoked_at = now
+    kind = AuditEvent.Kind.LOGOUT_ALL if reason == "logout_all" else AuditEvent.Kind.CREDENTIALS_REVOKED
+    audit_event_record(kind=kind, request=request, user=user, reason=reason, **ended)
+    return ended
+
+
+def user_logout_all(*, user: User, request: HttpRequest | None = None) -> None:
+    """Sign the user out everywhere (POST /auth/logout-all): every credential of every kind."""
+    user_credentials_revoke(user=user, reason="logout_all", request=request)

@@ -1,0 +1,1 @@
+"""Attestation-based client authentication (draft-ietf-oauth-attestation-based-client-auth)."""

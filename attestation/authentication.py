@@ -1,0 +1,45 @@
+"""Client attestation as app identity on /api/v1/: `OAuth-Client-Attestation` with its PoP."""
+
+from rest_framework import authentication
+from rest_framework.request import Request
+
+from accounts.authentication.base import set_app
+from accounts.models import ApiClient
+from accounts.oauth.resource_server import expected_issuer
+from accounts.records import AppIdentity, request_app
+from attestation.models import ClientAttester
+from attestation.services import attestation_headers_present, attestation_verify
+
+
+class ClientAttestationAuthentication(authentication.BaseAuthentication):
+    """Identifies the calling app by a client attestation and its PoP; never authenticates a user.
+
+    Like the key and signature schemes it returns None after recording the app on the request
+    (`request.app`, scheme "attestation", no key), so a user scheme later in the list can
+    authenticate the person. It runs after the signature scheme: a request already identified
+    by a signature is not identified twice.
+    """
+
+    scheme_name = "attestation"
+    identifies_app = True  # for the views that order app schemes before user schemes
+
+    def authenticate(self, request: Request) -> None:
+        meta = request._request.META
+        if not attestation_headers_present(meta) or request_app(request) is not None:
+            return None
+        attested = attestation_verify(
+            meta=meta,
+            attesters=ClientAttester.objects.filter(api_client__isnull=False),
+            client_id=None,
+            # API.md §13: the PoP's audience is this server's issuer, on /api/v1/ as at /o/token/.
+            audience=expected_issuer(request._request),
+        )
+        client = ApiClient.objects.only("pk", "client_id", "throttle_rate").get(client_id=attested.client_id)
+        app = AppIdentity(
+            client_id=client.client_id, scheme=self.scheme_name, client_pk=client.pk, throttle_rate=client.throttle_rate
+        )
+        set_app(request, app)  # counted in usage and by ClientRateThrottle like a key's request
+        return None
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'OAuth-Client-Attestation realm="api"'
