@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before accounts, so that its `create_api_client` (accounts' plus --client-cert) is the one run.
+    "transport",
     # Before oauth2_provider, so that its templates and `createapplication` override the toolkit's.
     "accounts",
     "oauth2_provider",
@@ -216,6 +218,8 @@ REST_FRAMEWORK = {
         "accounts.authentication.HttpSignatureAuthentication",
         "attestation.authentication.ClientAttestationAuthentication",  # API.md §13, a mobile app's identity
         "accounts.authentication.ApiKeyAuthentication",
+        # Mutual TLS: names the app by its client certificate, or enforces --require-mtls.
+        "transport.authentication.MutualTlsAuthentication",
         # Then the user schemes: each returns None for headers that are not its own.
         "accounts.authentication.SessionTokenAuthentication",
         "accounts.authentication.JWTAuthentication",  # Bearer JWTs of our key; OAuth2's pass on
@@ -286,6 +290,14 @@ API_USAGE_FLUSH_SECONDS = env.int("API_USAGE_FLUSH_SECONDS", default=10)
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
 SIGNATURE_MAX_SKEW_SECONDS = env.int("SIGNATURE_MAX_SKEW_SECONDS", default=300)
+
+# Mutual TLS (transport/; docs/transport-security.md). The client CA that nginx verifies client
+# certificates against: add_client_certificate refuses certificates it did not sign, and
+# issue_client_certificate signs development certificates with its key. `make prod` writes both.
+TRANSPORT_CLIENT_CA_FILE = env.str("TRANSPORT_CLIENT_CA_FILE", default=str(VAR_DIR / "tls" / "client-ca.pem"))
+TRANSPORT_CLIENT_CA_KEY_FILE = env.str(
+    "TRANSPORT_CLIENT_CA_KEY_FILE", default=str(VAR_DIR / "tls" / "client-ca-key.pem")
+)
 
 JWT_PRIVATE_KEY_FILE = env.str("JWT_PRIVATE_KEY_FILE", default="")
 OIDC_RSA_PRIVATE_KEY_FILE = env.str("OIDC_RSA_PRIVATE_KEY_FILE", default="")
