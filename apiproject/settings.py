@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "attestation",
     "web",
     "csp",
+    "browser_sessions",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +128,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
+    # Generated OAuth2 client secrets only (accounts/oauth/hashers.py); listed so their hashes verify.
+    "accounts.oauth.hashers.ClientSecretHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -179,6 +182,9 @@ except ValueError as exc:
     raise environ.ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {exc}") from exc
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = True
+# Django sessions (admin, browsable API, OAuth2 sign-in) stored under a SHA-256 of their key,
+# so a copy of the database cannot be replayed as session cookies (docs/sessions.md).
+SESSION_ENGINE = "browser_sessions.backend"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
@@ -367,7 +373,7 @@ SIGNUP_CAPTCHA_TTL_SECONDS = env.int("SIGNUP_CAPTCHA_TTL_SECONDS", default=300)
 # Signs ALTCHA challenges; in debug an empty value means a key derived from SECRET_KEY.
 SIGNUP_ALTCHA_HMAC_KEY = env.str("SIGNUP_ALTCHA_HMAC_KEY", default="")
 SIGNUP_ALTCHA_COST = env.int("SIGNUP_ALTCHA_COST", default=100)
-SIGNUP_ALTCHA_MAX_NUMBER = env.int("SIGNUP_ALTCHA_MAX_NUMBER", default=20_000)
+SIGNUP_ALTCHA_MAX_NUMBER = env.int("SIGNUP_ALTCHA_MAX_NUMBER", default=30_000)
 # Turnstile and hCaptcha: the provider's secret and site key, and how we call siteverify.
 SIGNUP_CAPTCHA_SECRET = env.str("SIGNUP_CAPTCHA_SECRET", default="")
 SIGNUP_CAPTCHA_SITE_KEY = env.str("SIGNUP_CAPTCHA_SITE_KEY", default="")
@@ -401,6 +407,10 @@ OAUTH2_ALLOW_PASSWORD_GRANT = env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=Fa
 # derives it from each request's host, as the toolkit does; set it when the server has several
 # names, and always on a separate resource server, which must know whom to trust.
 OAUTH2_ISSUER = env.str("OAUTH2_ISSUER", default="")
+# Failed client authentications at /o/token/, /o/revoke_token/ and /o/introspect/, checked
+# before any secret is hashed (accounts/oauth/client_auth.py).
+OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_CLIENT = env.str("OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_CLIENT", default="20/m")
+OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_IP = env.str("OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_IP", default="20/m")
 OAUTH2_REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.int("OAUTH2_REFRESH_TOKEN_SECONDS", default=14 * 86400))
 
 # How this API checks OAuth2 access tokens (accounts/oauth/resource_server.py):
@@ -481,6 +491,9 @@ OAUTH2_PROVIDER = {
     # Both discovery documents; draft-ietf-oauth-attestation-based-client-auth registers the third.
     "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
     "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
+    # Generated secrets are 256 random bits, hashed fast (HMAC-SHA-256); chosen ones with Argon2.
+    "CLIENT_SECRET_GENERATOR_CLASS": "accounts.oauth.generators.ClientSecretGenerator",
+    "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
     "SCOPES": {
         "purchases:read": "Read your purchases",
         "purchases:write": "Create and change your purchases",
@@ -488,11 +501,10 @@ OAUTH2_PROVIDER = {
         "profile": "Your user name",
     },
     "DEFAULT_SCOPES": ["purchases:read"],
-    # https only in production; debug also allows http for loopback redirects (RFC 8252 §7.3).
-    # A native app's private-use scheme (com.example.app) is added here (RFC 8252 §7.1).
-    "ALLOWED_REDIRECT_URI_SCHEMES": env.list(
-        "OAUTH2_REDIRECT_URI_SCHEMES", default=["http", "https"] if DEBUG else ["https"]
-    ),
+    # The fallback for a request naming no known application. Each application's own redirect
+    # schemes come from its registration (OAuthApplication.get_allowed_schemes, RFC 8252):
+    # https, plus loopback http and private-use schemes for native apps. No global switch.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     # OpenID Connect, signed with the RSA key of OIDC_RSA_PRIVATE_KEY_FILE, read when first used.
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": lazy(_oidc_rsa_private_key_pem, str)(),
@@ -509,10 +521,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"one_line_warning": {"()": "apiproject.log_filters.OneLineWarning"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
-        "django.security.DisallowedHost": {"level": "ERROR"},
+        # A request for a host we do not serve (400): one WARNING line naming the host, not an
+        # ERROR with a traceback per scanner probe.
+        "django.security.DisallowedHost": {"level": "WARNING", "filters": ["one_line_warning"]},
     },
 }
 
