@@ -1,6 +1,5 @@
 """Writes and checks of the attestation app: register an attester, verify an attested request."""
 
-import hashlib
 import logging
 import time
 from collections.abc import Mapping
@@ -8,13 +7,12 @@ from dataclasses import dataclass
 
 import jwt
 from django.conf import settings
-from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from jwcrypto import jwk
 
 from accounts.models import ApiClient, OAuthApplication
-from apiproject.counters import CACHE_ERRORS
+from apiproject import replay
 from attestation import crypto
 from attestation.exceptions import InvalidClientAttestation, ReplayStoreUnavailable
 from attestation.keys import attester_key
@@ -114,17 +112,19 @@ def pop_jti_accept(*, client_id: str, proof: crypto.VerifiedPoP, now: float) -> 
     """Accept a PoP's jti once per client, across every worker, or raise.
 
     Draft -11 §12.1: the server keeps the jti values it has seen for as long as the PoP would be
-    accepted (its iat plus the window). One atomic `add` on the shared cache (Redis: SET NX EX)
+    accepted (its iat plus the window). One atomic claim on the replay store (Redis: SET NX EX)
     checks and records it, so of two workers racing with one PoP exactly one wins. If the cache
     cannot be reached the request is refused (503).
     """
-    # Hashed: a jti may be any string; a cache key must be short and plain.
-    digest = hashlib.sha256(proof.jti.encode()).hexdigest()
     ttl = int(proof.iat + settings.ATTESTATION_POP_MAX_AGE_SECONDS + 2 * settings.ATTESTATION_CLOCK_SKEW_SECONDS - now)
     try:
-        first_use = caches["default"].add(f"attest-jti:{client_id}:{digest}", 1, timeout=max(1, ttl + 1))
-    except CACHE_ERRORS as exc:
-        logger.warning("attestation replay store unavailable: %s", type(exc).__name__)
+        # apiproject.replay: also refuses a PoP issued before the store last lost its memory
+        # (a Redis restart), and never evicts a live jti from the in-process store.
+        first_use = replay.nonce_claim(
+            namespace=f"attest-jti:{client_id}", value=proof.jti, ttl=max(1, ttl + 1), issued_at=proof.iat
+        )
+    except replay.ReplayStoreUnavailable as exc:
+        logger.warning("attestation replay store unavailable: %s", type(exc.__cause__).__name__)
         raise ReplayStoreUnavailable() from exc
     if not first_use:
         logger.info("client attestation refused: replayed PoP")
