@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from selenium import webdriver
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -68,7 +69,10 @@ class Browser:
         self.driver.get(path if "://" in path else self.base_url + path)
 
     def wait(self, condition, timeout: float = WAIT_SECONDS):
-        return WebDriverWait(self.driver, timeout).until(condition)
+        # Swagger UI and the admin re-render parts of the page: an element read a moment ago
+        # may be gone, so the condition is tried again rather than failing.
+        ignored = (StaleElementReferenceException, ElementClickInterceptedException)
+        return WebDriverWait(self.driver, timeout, ignored_exceptions=ignored).until(condition)
 
     def find(self, selector: str, timeout: float = WAIT_SECONDS) -> WebElement:
         """Wait until an element matching the CSS selector is visible, and return it."""
@@ -92,9 +96,18 @@ class Browser:
             element.send_keys(value)
 
     def click(self, selector: str) -> None:
-        element = self.find(selector)
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-        self.wait(expected_conditions.element_to_be_clickable(element)).click()
+        """Wait for the element, scroll it into view and click it, finding it again if re-rendered."""
+
+        def clicked(driver) -> bool:
+            element = driver.find_element(By.CSS_SELECTOR, selector)
+            if not (element.is_displayed() and element.is_enabled()):
+                return False
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+            element.click()
+            return True
+
+        self.find(selector)
+        self.wait(clicked)
 
     def wait_for_url(self, predicate) -> str:
         self.wait(lambda driver: predicate(driver.current_url))
