@@ -9,12 +9,14 @@ import time
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.conf import settings
 from rest_framework import status
 
 from accounts.models import UsageRecord
 from accounts.usage import usage_flush
 from apiclient import instance_key_generate, instance_public_jwk
 from attestation.crypto import ATTESTATION_TYP, MAX_HEADER_BYTES, POP_TYP
+from attestation.models import ClientAttester
 from attestation.reference_attester import attester_public_pem
 from attestation.services import client_attester_add
 from tests.accounts.factories import make_api_client
@@ -132,6 +134,17 @@ def test_attestation_for_another_client_id_returns_401(api_client, attester, mob
 def test_attestation_of_an_inactive_app_returns_401(api_client, instance, mobile_app):
     mobile_app.client.is_active = False
     mobile_app.client.save()
+    assert_refused(api_client.get(WHOAMI, **instance.headers()))
+
+
+def test_removed_attester_is_refused_once_the_lookup_cache_expires(api_client, instance, mobile_app, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr("attestation.selectors._clock", lambda: now[0])
+    assert api_client.get(WHOAMI, **instance.headers()).status_code == status.HTTP_200_OK
+    ClientAttester.objects.filter(api_client=mobile_app.client).delete()
+
+    assert api_client.get(WHOAMI, **instance.headers()).status_code == status.HTTP_200_OK  # cached
+    now[0] += settings.API_KEY_CACHE_SECONDS + 1
     assert_refused(api_client.get(WHOAMI, **instance.headers()))
 
 
