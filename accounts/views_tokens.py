@@ -23,6 +23,7 @@ from accounts.serializers import (
 )
 from accounts.services.sessions import credentials_check
 from accounts.services.tokens import refresh_token_revoke, refresh_token_rotate, token_pair_obtain, token_verify
+from apiproject.client_cert import client_certificate_thumbprint
 from dpop.binding import issue_binding
 
 UNAUTHORIZED = OpenApiResponse(description="invalid_token, client_mismatch or client_required")
@@ -68,7 +69,8 @@ class TokenObtainView(APIView):
         serializer.is_valid(raise_exception=True)
         jkt = issue_binding(request, client_id=client_id)  # DPoP (API.md §12): before the password
         user = credentials_check(request=request, **serializer.validated_data)
-        pair = token_pair_obtain(user=user, client_id=client_id, jkt=jkt)
+        x5t = client_certificate_thumbprint(request.META)  # mutual TLS (RFC 8705 §3)
+        pair = token_pair_obtain(user=user, client_id=client_id, jkt=jkt, x5t=x5t)
         return token_response(TokenPairSerializer(pair._asdict()).data)
 
 

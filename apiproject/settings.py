@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before accounts, so that its `create_api_client` (accounts' plus --client-cert) is the one run.
+    "transport",
     # Before oauth2_provider, so that its templates and `createapplication` override the toolkit's.
     "accounts",
     "oauth2_provider",
@@ -216,6 +218,8 @@ REST_FRAMEWORK = {
         "accounts.authentication.HttpSignatureAuthentication",
         "attestation.authentication.ClientAttestationAuthentication",  # API.md §13, a mobile app's identity
         "accounts.authentication.ApiKeyAuthentication",
+        # Mutual TLS: names the app by its client certificate, or enforces --require-mtls.
+        "transport.authentication.MutualTlsAuthentication",
         # Then the user schemes: each returns None for headers that are not its own.
         "accounts.authentication.SessionTokenAuthentication",
         "accounts.authentication.JWTAuthentication",  # Bearer JWTs of our key; OAuth2's pass on
@@ -248,14 +252,32 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apiproject.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "apiproject.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # App AND user in each security requirement, tags per layer, summaries (web/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "web.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "apiproject",
-    "DESCRIPTION": "A reference REST API secured in layers: app keys, signed requests, "
-    "sessions, JWT, OAuth2, public signup and object-level authorization.",
+    "DESCRIPTION": """A reference REST API secured in layers: app keys, signed requests, sessions, JWT,
+OAuth2, public signup and object-level authorization.
+
+**Trying it here.** Press *Authorize*. Most operations need the calling **app** *and* a **user**:
+enter the app's key id (`seed_demo` prints one) under `apiKey`, then a user credential under
+`sessionToken` (`Token <token>` from *Log in*) or `jwt` (an access token from *Obtain a JWT*).
+The `oauth2` authorization code flow (with PKCE, as the public client `swagger-ui` that
+`seed_demo` registers) stands alone: the token names its app. So does `cookieAuth`: sign in at
+[/api-auth/login/](/api-auth/login/) and the browser's session is used.
+
+**Signed requests** (`httpSignature`, RFC 9421) cannot be made from a browser: the HMAC key
+must never reach a page. Use the Python client, e.g. `python -m apiclient --help`
+(docs/request-signing.md); an app set to require signatures refuses the plain key.
+
+**The OAuth2 server** lives under `/o/` (django-oauth-toolkit, not listed below):
+`/o/authorize/` (code + PKCE S256), `/o/token/` (code, refresh, client credentials),
+`/o/revoke_token/` (RFC 7009), `/o/introspect/` (RFC 7662, resource servers only),
+`/o/userinfo/` (OpenID Connect), `/o/.well-known/openid-configuration` and
+`/o/.well-known/jwks.json`. See docs/oauth2.md.""",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
@@ -263,10 +285,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI's OAuth2 authorization code flow, with PKCE, as the public client seed_demo
+    # registers (redirect URI /api/docs/oauth2-redirect.html, served from this server).
+    "SWAGGER_UI_OAUTH2_CONFIG": {
+        "clientId": "swagger-ui",
+        "appName": "Swagger UI",
+        "usePkceWithAuthorizationCodeGrant": True,
+        "scopes": "purchases:read purchases:write",
+    },
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",  # the default, kept
         "apiproject.schema.postprocess_error_responses",
+        "web.schema.postprocess_layers",
         "dpop.schema.security_deduplicate",
     ],
 }
@@ -286,6 +318,14 @@ API_USAGE_FLUSH_SECONDS = env.int("API_USAGE_FLUSH_SECONDS", default=10)
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
 SIGNATURE_MAX_SKEW_SECONDS = env.int("SIGNATURE_MAX_SKEW_SECONDS", default=300)
+
+# Mutual TLS (transport/; docs/transport-security.md). The client CA that nginx verifies client
+# certificates against: add_client_certificate refuses certificates it did not sign, and
+# issue_client_certificate signs development certificates with its key. `make prod` writes both.
+TRANSPORT_CLIENT_CA_FILE = env.str("TRANSPORT_CLIENT_CA_FILE", default=str(VAR_DIR / "tls" / "client-ca.pem"))
+TRANSPORT_CLIENT_CA_KEY_FILE = env.str(
+    "TRANSPORT_CLIENT_CA_KEY_FILE", default=str(VAR_DIR / "tls" / "client-ca-key.pem")
+)
 
 JWT_PRIVATE_KEY_FILE = env.str("JWT_PRIVATE_KEY_FILE", default="")
 OIDC_RSA_PRIVATE_KEY_FILE = env.str("OIDC_RSA_PRIVATE_KEY_FILE", default="")

@@ -3,7 +3,6 @@
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularSwaggerOauthRedirectView, SpectacularSwaggerSplitView
 
 from accounts.oauth.views import LoginView
 from accounts.views_tokens import JwksView
@@ -25,10 +24,13 @@ urlpatterns = [
     path("api-auth/", include("web.urls")),  # the browsable API's Log in / Log out
     re_path(r"^\.well-known/jwks\.json$", JwksView.as_view(), name="jwks"),
     path("api/schema/", web_views.SchemaView.as_view(), name="schema"),
-    # The split view serves Swagger UI's start-up script from ?script=, so the page runs under a
-    # script-src 'self' policy; oauth2-redirect.html ends its authorization code flow.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/docs/oauth2-redirect.html", SpectacularSwaggerOauthRedirectView.as_view(), name="swagger-ui-oauth2"),
+    # Swagger UI under a script-src 'self' policy; oauth2-redirect.html ends its OAuth2 code flow.
+    path("api/docs/", web_views.SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),
+    path(
+        "api/docs/oauth2-redirect.html",
+        web_views.SwaggerUIOAuth2RedirectView.as_view(),
+        name="swagger-ui-oauth2-redirect",
+    ),
     path("admin/", admin.site.urls),
     # The OAuth2 / OpenID Connect server, and the sign-in page its authorize endpoint sends people to.
     path("o/", include("accounts.oauth.urls", namespace="oauth2_provider")),

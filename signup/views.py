@@ -1,7 +1,7 @@
 """Public signup: a captcha buys a short-lived anonymous token, which buys a few lookups and one account."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -100,7 +100,13 @@ class CreatePersonView(APIView):
     # A duplicate answers as find-person would, so creation attempts count against its budgets.
     throttle_classes = LOOKUP_THROTTLES
 
-    @extend_schema(request=serializers.PersonCreateSerializer, responses={201: serializers.PersonSerializer})
+    @extend_schema(
+        request=serializers.PersonCreateSerializer,
+        responses={
+            201: serializers.PersonSerializer,
+            409: OpenApiResponse(description="duplicate: the username or e-mail address is taken"),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = serializers.PersonCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -15,6 +15,7 @@ from accounts.usage import usage_discard
 from deploy.stack import nginx_check
 from tests.accounts.factories import ApiCredentials, UserFactory, make_api_client
 from tests.browser.chromium import chromium_missing
+from transport.selectors import transport_cache_clear
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -49,6 +50,7 @@ def _isolated_caches():
     """Every test starts with empty caches, key lookups, verified-JWT memory and usage counters."""
     caches["default"].clear()
     key_cache_clear()
+    transport_cache_clear()
     verified_cache_clear()
     usage_discard()
     yield

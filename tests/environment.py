@@ -40,6 +40,9 @@ if not os.environ.get("REDIS_URL"):
 os.environ.setdefault("SIGNUP_ALTCHA_HMAC_KEY", "test-only-altcha-hmac-key")
 os.environ.setdefault("SIGNUP_ALTCHA_COST", "1")
 os.environ.setdefault("SIGNUP_ALTCHA_MAX_NUMBER", "20")
+# No client CA unless a test makes one: a developer's var/tls/ must not decide what tests see.
+os.environ.setdefault("TRANSPORT_CLIENT_CA_FILE", str(TEST_KEY_DIR / "no-client-ca.pem"))
+os.environ.setdefault("TRANSPORT_CLIENT_CA_KEY_FILE", str(TEST_KEY_DIR / "no-client-ca-key.pem"))
 if "JWT_PRIVATE_KEY_FILE" not in os.environ:
     os.environ["JWT_PRIVATE_KEY_FILE"] = _write_key("jwt-es256.pem", ec.generate_private_key(ec.SECP256R1()))
 if "OIDC_RSA_PRIVATE_KEY_FILE" not in os.environ:

@@ -124,14 +124,19 @@ def private_key_load(data: bytes) -> ec.EllipticCurvePrivateKey:
     return serialization.load_pem_private_key(data, password=None)
 
 
-def certificate_thumbprint(certificate: x509.Certificate) -> str:
-    """Return the RFC 8705 §3.1 `x5t#S256`: base64url (unpadded) SHA-256 of the certificate's DER.
+def der_thumbprint(der: bytes) -> str:
+    """Return the RFC 8705 §3.1 `x5t#S256` of a DER certificate: base64url (unpadded) SHA-256.
 
     A digest of the whole certificate, not of its key: a renewed certificate is a new binding,
-    which is what an operator who binds one certificate to an app expects.
+    which is what an operator who binds one certificate to an app expects. SHA-256 of public
+    data needs no key or salt: it names the certificate, it protects no secret.
     """
-    der = certificate.public_bytes(serialization.Encoding.DER)
     return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode("ascii")
+
+
+def certificate_thumbprint(certificate: x509.Certificate) -> str:
+    """Return the `x5t#S256` of `certificate` (see der_thumbprint)."""
+    return der_thumbprint(certificate.public_bytes(serialization.Encoding.DER))
 
 
 def public_key_pin(certificate: x509.Certificate) -> str:

@@ -4,7 +4,7 @@ import functools
 
 from django.views.generic import TemplateView
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -67,3 +67,32 @@ class SchemaView(SpectacularAPIView):
             data=openapi_schema(),
             headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, None)}"'},
         )
+
+
+class SwaggerUIView(SpectacularSwaggerSplitView):
+    """Swagger UI, its start-up script served from ?script= so that no inline script is needed.
+
+    drf-spectacular sends `Cross-Origin-Opener-Policy: unsafe-none`, for identity providers on
+    other origins. Ours is this server: with `same-origin` here, on the sign-in and consent pages
+    and on the redirect page, the OAuth2 popup stays in the same browsing context group and can
+    hand the code back to the page that opened it; a mix of policies would cut that link.
+    """
+
+    # No OPTIONS: DRF would render its metadata with the HTML template renderer, and fail.
+    http_method_names = ["get", "head"]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response["Cross-Origin-Opener-Policy"] = "same-origin"
+        return response
+
+
+class SwaggerUIOAuth2RedirectView(TemplateView):
+    """/api/docs/oauth2-redirect.html: where the authorization server sends Swagger UI's code back.
+
+    Rendered here rather than redirected to the static file (drf-spectacular's way), so that it
+    carries the same headers as every other page of the flow, whatever serves /static/.
+    """
+
+    template_name = "web/swagger_ui_oauth2_redirect.html"

@@ -29,6 +29,7 @@ from accounts.models import User
 from accounts.records import request_app
 from accounts.selectors import token_user
 from accounts.tokens import AccessToken, InvalidToken
+from apiproject.client_cert import certificate_binding_holds, cnf_thumbprint
 from dpop.binding import SCHEME as DPOP_SCHEME
 from dpop.binding import cnf_jkt, token_binding_check
 from dpop.exceptions import CHALLENGE as DPOP_CHALLENGE
@@ -68,6 +69,8 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise ClientMismatch()
         scheme = header.split()[0].lower().decode("ascii")
         token_binding_check(request, scheme=scheme, token=raw_token.decode("ascii"), jkt=cnf_jkt(token.payload))
+        if not certificate_binding_holds(cnf_thumbprint(token.payload), request._request.META):
+            raise InvalidToken()  # RFC 8705 §3: bound to a client certificate this request lacks
         return self.get_user(token), token
 
     def get_header(self, request: Request) -> bytes | None:

@@ -17,6 +17,7 @@ from accounts.oauth.tokens import AccessTokenClaims, AccessTokenInvalid
 from accounts.records import AppIdentity, request_app
 from accounts.selectors import token_user
 from accounts.tokens import InvalidToken
+from apiproject.client_cert import certificate_binding_holds
 from dpop.binding import SCHEME as DPOP_SCHEME
 from dpop.binding import token_binding_check
 from dpop.exceptions import CHALLENGE as DPOP_CHALLENGE
@@ -59,6 +60,8 @@ class OAuth2Authentication(authentication.BaseAuthentication):
             raise ClientMismatch()
         # RFC 9449 §7.1: a DPoP-bound token (cnf.jkt) only with a proof by its key.
         token_binding_check(request, scheme=scheme, token=token, jkt=claims.jkt)
+        if not certificate_binding_holds(claims.x5t_s256, request._request.META):
+            raise InvalidToken()  # RFC 8705 §3: bound to a client certificate this request lacks
         request._request.oauth2_token = claims
         if not claims.has_user:
             return None

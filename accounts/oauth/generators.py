@@ -6,6 +6,7 @@ from oauthlib.common import Request as OAuthlibRequest
 
 from accounts.oauth.keys import signing_key, signing_kid
 from accounts.oauth.tokens import access_token_claims, access_token_encode
+from apiproject.client_cert import certificate_confirmation
 from dpop.oauth import request_dpop_jkt
 
 
@@ -27,6 +28,14 @@ def access_token_generator(request: OAuthlibRequest, refresh_token: bool = False
         lifetime=request.expires_in,
         user_id=str(user.pk) if user is not None else None,
         username=user.get_username() if user is not None else "",
-        cnf={"jkt": jkt} if (jkt := request_dpop_jkt(request)) else None,  # RFC 9449 §6.1
+        cnf=_confirmation(request),
     )
     return access_token_encode(claims, key=signing_key(), kid=signing_kid())
+
+
+def _confirmation(request: OAuthlibRequest) -> dict[str, str] | None:
+    """Return the `cnf` of a new token: its DPoP key (RFC 9449 §6.1), its client certificate (RFC 8705 §3.1)."""
+    cnf = {"jkt": jkt} if (jkt := request_dpop_jkt(request)) else {}
+    # oauthlib's headers are a copy of the Django request's META (the toolkit's extract_headers).
+    cnf |= certificate_confirmation(request.headers) or {}
+    return cnf or None

@@ -23,6 +23,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from accounts.jwt import COMPACT_JWS, LEEWAY_SECONDS, MAX_TOKEN_LENGTH, OAUTH2_ACCESS_TOKEN_TYPES
+from apiproject.client_cert import cnf_thumbprint
 
 ALGORITHM = "RS256"  # the toolkit's OIDC key is RSA; its JWKS view publishes it as RS256
 TYPE = "at+jwt"  # RFC 9068 §2.1
@@ -49,6 +50,7 @@ class AccessTokenClaims:
     expires_at: int
     username: str = ""
     jkt: str | None = None  # RFC 9449 §6: the DPoP key the token is bound to (cnf.jkt)
+    x5t_s256: str | None = None  # RFC 8705 §3: the client certificate it is bound to (cnf.x5t#S256)
 
     @property
     def has_user(self) -> bool:
@@ -79,6 +81,7 @@ class AccessTokenClaims:
             expires_at=exp,
             username=username,
             jkt=jkt,
+            x5t_s256=cnf_thumbprint(claims),
         )
 
 

@@ -23,12 +23,12 @@ urlpatterns = [
     path("userinfo/", views.UserInfoView.as_view(), name="user-info"),
     re_path(
         r"^\.well-known/openid-configuration/?$",
-        dpop.ConnectDiscoveryInfoView.as_view(),
+        views.with_extra_metadata(dpop.ConnectDiscoveryInfoView).as_view(),
         name="oidc-connect-discovery-info",
     ),
     path(
         ".well-known/oauth-authorization-server",
-        dpop.OAuthServerMetadataView.as_view(),
+        views.with_extra_metadata(dpop.OAuthServerMetadataView).as_view(),
         name="oauth-server-metadata",
     ),
     path(".well-known/jwks.json", oauth2_views.JwksInfoView.as_view(), name="jwks-info"),

@@ -153,3 +153,21 @@ class UserInfoView(oauth2_views.UserInfoView):
         if response.status_code >= 400:  # the toolkit sets no Content-Type on errors (text/html)
             response["Content-Type"] = "application/json"
         return response
+
+
+# Server metadata this server adds to the toolkit's discovery documents (RFC 8414 §2 and the
+# registries it opens): RFC 8705 §3.3, access tokens bound to the mutual-TLS client certificate.
+EXTRA_METADATA = {"tls_client_certificate_bound_access_tokens": True}
+
+
+def with_extra_metadata(view_class: type) -> type:
+    """Return `view_class` (a toolkit discovery view) with EXTRA_METADATA merged into its JSON."""
+
+    class DiscoveryView(view_class):
+        def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = super().get(request, *args, **kwargs)
+            response.content = json.dumps({**json.loads(response.content), **EXTRA_METADATA})
+            return response
+
+    DiscoveryView.__name__ = DiscoveryView.__qualname__ = view_class.__name__
+    return DiscoveryView

@@ -30,6 +30,7 @@ from accounts.models import AuditEvent, RefreshTokenRecord, User
 from accounts.selectors import user_lock
 from accounts.services.audit import audit_event_record
 from accounts.tokens import AccessToken, InvalidToken, RefreshToken
+from apiproject.client_cert import THUMBPRINT_CLAIM, certificate_binding_holds, cnf_thumbprint
 from dpop.binding import cnf_claims, refresh_binding_check
 
 PURGE_BATCH_SIZE = 5_000
@@ -41,12 +42,14 @@ class TokenPair(NamedTuple):
 
 
 def _token_pair_issue(
-    *, user: User, client_id: str, family_id: uuid.UUID, jkt: str | None = None
+    *, user: User, client_id: str, family_id: uuid.UUID, jkt: str | None = None, x5t: str | None = None
 ) -> tuple[TokenPair, RefreshTokenRecord]:
     refresh = RefreshToken.for_app_user(user, client_id=client_id)
     access = AccessToken.for_app_user(user, client_id=client_id)
     for token in (refresh, access):
         token.payload.update(cnf_claims(jkt))  # DPoP (RFC 9449 §6.1): both bound to the proof's key
+        if x5t:  # mutual TLS (RFC 8705 §3.1): both bound to the client certificate
+            token.payload.setdefault("cnf", {})[THUMBPRINT_CLAIM] = x5t
     refresh_token = str(refresh)
     record = RefreshTokenRecord.objects.create(
         jti=refresh["jti"],
@@ -60,12 +63,13 @@ def _token_pair_issue(
     return TokenPair(access=str(access), refresh=refresh_token), record
 
 
-def token_pair_obtain(*, user: User, client_id: str, jkt: str | None = None) -> TokenPair:
+def token_pair_obtain(*, user: User, client_id: str, jkt: str | None = None, x5t: str | None = None) -> TokenPair:
     """Start a JWT login for a user who has just proven their password: a new token family.
 
-    With `jkt` (a DPoP key's thumbprint) both tokens are bound to that key.
+    With `jkt` (a DPoP key's thumbprint) both tokens are bound to that key; with `x5t` (the
+    request's client certificate thumbprint, RFC 8705 §3) to that certificate.
     """
-    pair, _ = _token_pair_issue(user=user, client_id=client_id, family_id=uuid.uuid4(), jkt=jkt)
+    pair, _ = _token_pair_issue(user=user, client_id=client_id, family_id=uuid.uuid4(), jkt=jkt, x5t=x5t)
     return pair
 
 
@@ -91,6 +95,11 @@ def refresh_token_rotate(
     """
     token = _refresh_token_claims(refresh, client_id=client_id)
     refresh_binding_check(token.payload, jkt=jkt)
+    # RFC 8705 §3: a certificate-bound refresh token refreshes only over mutual TLS with it,
+    # checked before the token is spent, so a thief without the certificate burns nothing.
+    x5t = cnf_thumbprint(token.payload)
+    if not certificate_binding_holds(x5t, request.META if request is not None else None):
+        raise InvalidToken()
     jti, digest, now = token["jti"], crypto.token_digest(refresh), timezone.now()
     user_id = RefreshTokenRecord.objects.filter(jti=jti).values_list("user_id", flat=True).first()
     if user_id is None:
@@ -111,7 +120,7 @@ def refresh_token_rotate(
             record = RefreshTokenRecord.objects.get(jti=jti)
             if user is not None and user.is_active:
                 pair, successor = _token_pair_issue(
-                    user=user, client_id=record.client_id, family_id=record.family_id, jkt=jkt
+                    user=user, client_id=record.client_id, family_id=record.family_id, jkt=jkt, x5t=x5t
                 )
                 RefreshTokenRecord.objects.filter(pk=record.pk).update(replaced_by=successor)
                 return pair

@@ -4,6 +4,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from accounts.models import ApiClient
 from accounts.services import api_client_create
@@ -29,18 +30,26 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            client, _, key_id, secret = api_client_create(
-                name=options["name"],
-                require_signature=options["require_signature"],
-                allowed_user_agents=options["user_agent"],
-                throttle_rate=options["throttle_rate"],
-                signup_proof=options["signup_proof"],
-            )
+            with transaction.atomic():
+                client, _, key_id, secret = api_client_create(
+                    name=options["name"],
+                    require_signature=options["require_signature"],
+                    allowed_user_agents=options["user_agent"],
+                    throttle_rate=options["throttle_rate"],
+                    signup_proof=options["signup_proof"],
+                )
+                self.client_created(client, options)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         if options["require_dpop"]:
             dpop_requirement_set(client_id=client.client_id)
         write_credentials(self, client.client_id, key_id, secret, as_json=options["json"])
+
+    def client_created(self, client: ApiClient, options: dict) -> None:
+        """Hook for commands that extend this one (transport's --client-cert).
+
+        Runs in the creation's transaction: raising here leaves no app behind.
+        """
 
 
 def write_credentials(command: BaseCommand, client_id: str, key_id: str, secret: str, *, as_json: bool) -> None:

@@ -1,20 +1,24 @@
 """Create the demo users, the demo app and a few purchases; print their credentials. Idempotent."""
 
 import json
+import os
 import secrets
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts import crypto
-from accounts.models import ApiClient, ApiKey, User
+from accounts.models import ApiClient, ApiKey, OAuthApplication, User
 from accounts.services import api_key_issue
 from purchases.models import Purchase
 
 DEMO_CLIENT_ID = "demo"
+# The public OAuth2 client Swagger UI signs in as (SPECTACULAR_SETTINGS["SWAGGER_UI_OAUTH2_CONFIG"]).
+SWAGGER_UI_CLIENT_ID = "swagger-ui"
 
 
 class Command(BaseCommand):
@@ -23,6 +27,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument("--force", action="store_true", help="run even when DJANGO_DEBUG is off")
+        parser.add_argument(
+            "--site-url",
+            action="append",
+            help="where the server is reached, for Swagger UI's OAuth2 redirect URI (repeatable; "
+            "default http://127.0.0.1:$PORT and http://localhost:$PORT, PORT defaulting to 8000)",
+        )
 
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG and not options["force"]:
@@ -31,8 +41,11 @@ class Command(BaseCommand):
         # print them again; the database itself holds only digests and ciphertext.
         path = Path(settings.VAR_DIR) / "demo-credentials.json"
         saved = json.loads(path.read_text()) if path.exists() else {}
+        port = os.environ.get("PORT", "8000")
+        sites = options["site_url"] or [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
         with transaction.atomic():
             credentials = self._seed(saved)
+            credentials["swagger_client_id"] = self._swagger_ui_app(sites)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600, exist_ok=True)
         path.write_text(json.dumps(credentials, indent=2))
@@ -62,6 +75,29 @@ class Command(BaseCommand):
             "key_id": key_id,
             "secret": secret,
         }
+
+    def _swagger_ui_app(self, sites: list[str]) -> str | None:
+        """Register Swagger UI as a public client (PKCE, no secret) redirecting to its own page.
+
+        Return its client_id, or None (with a warning) where the sites' URLs are not allowed as
+        redirect URIs, such as http outside debug.
+        """
+        redirects = [f"{site.rstrip('/')}/api/docs/oauth2-redirect.html" for site in sites]
+        app = OAuthApplication.objects.filter(client_id=SWAGGER_UI_CLIENT_ID).first() or OAuthApplication(
+            client_id=SWAGGER_UI_CLIENT_ID,
+            name="Swagger UI",
+            client_type=OAuthApplication.CLIENT_PUBLIC,
+            authorization_grant_type=OAuthApplication.GRANT_AUTHORIZATION_CODE,
+        )
+        known = app.redirect_uris.split()
+        app.redirect_uris = " ".join(known + [uri for uri in redirects if uri not in known])
+        try:
+            app.full_clean()
+        except ValidationError as exc:
+            self.stderr.write(f"Swagger UI's OAuth2 client not registered: {'; '.join(exc.messages)}")
+            return None
+        app.save()
+        return app.client_id
 
     def _user(self, username: str, password: str | None, *, staff: bool) -> User:
         user, created = User.objects.get_or_create(
