@@ -76,7 +76,10 @@ def client_usage_report(*, client) -> dict:
     rows = UsageRecord.objects.filter(client=client)
     by_status: dict[str, int] = {}
     for row in rows.values("status_code").annotate(n=Sum("count")):
-        bucket = f"{row['status_code'] // 100}xx"
+        if not row["n"]:
+            continue
+        # Status 0: counted while in flight, its response never reported (a killed worker).
+        bucket = f"{row['status_code'] // 100}xx" if row["status_code"] else "unknown"
         by_status[bucket] = by_status.get(bucket, 0) + row["n"]
 
     def top(field: str) -> list[dict]:

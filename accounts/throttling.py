@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from accounts.records import AppIdentity, request_app
+from accounts.usage import usage_rider
 from apiproject.counters import Hit, fixed_window_hit
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -34,7 +35,9 @@ def client_request_count(request: Request, app: AppIdentity, *, claim: str | Non
     hit = getattr(request._request, "client_hit", None)
     if hit is None:
         _, period = client_rate(app)
-        hit = fixed_window_hit(f"client:{app.client_id}", period=period, claim=claim, claim_ttl=claim_ttl)
+        # The request's usage count rides the same round trip (accounts.usage).
+        rider = usage_rider(request._request, app)
+        hit = fixed_window_hit(f"client:{app.client_id}", period=period, claim=claim, claim_ttl=claim_ttl, rider=rider)
         request._request.client_hit = hit
     return hit
 

@@ -44,6 +44,9 @@ class CounterStore:
     """
 
     def __init__(self, max_entries: int) -> None:
+        # The replay store's epoch (apiproject.replay): this memory began when the process did,
+        # so a claim issued before that may have been taken by the process that came before.
+        self.epoch = time.time()
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[int, float]] = {}  # key -> (count, expires at)
         self._deadlines: list[tuple[float, str]] = []  # a heap of (expires at, key)
@@ -70,6 +73,18 @@ class CounterStore:
                 return True, 1
             entries[key] = (entry[0] + 1, entry[1])
             return True, entry[0] + 1
+
+    def claim(self, key: str, ttl: int) -> bool:
+        """Take `key` for `ttl` seconds if it is free; return whether it was."""
+        with self._lock:
+            now = time.time()
+            self._expire(now)
+            if key in self._entries:
+                return False
+            if len(self._entries) >= self._max_entries:
+                raise CounterStoreFull()
+            self._insert(key, now + ttl)
+            return True
 
     def clear(self) -> None:
         with self._lock:
@@ -107,6 +122,19 @@ class LocalCache(LocMemCache):
         The keys need no KEY_PREFIX or version: the store is this LOCATION's alone.
         """
         return self._counters.hit(key, ttl, claim, claim_ttl)
+
+    def counter_claim(self, key: str, ttl: int) -> bool:
+        """Take a single-use claim on `key` for `ttl` seconds; False if it is taken."""
+        return self._counters.claim(key, ttl)
+
+    @property
+    def replay_epoch(self) -> float:
+        """Since when this process's store remembers every claim: the process's start."""
+        return self._counters.epoch
+
+    @replay_epoch.setter
+    def replay_epoch(self, epoch: float) -> None:
+        self._counters.epoch = epoch
 
     def clear(self) -> None:
         super().clear()

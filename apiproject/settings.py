@@ -308,6 +308,9 @@ must never reach a page. Use the Python client, e.g. `python -m apiclient --help
 # Retry-After (seconds) of every 503: the database, the cache or the replay store unreachable.
 API_UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("API_UNAVAILABLE_RETRY_AFTER_SECONDS", default=5)
 
+# 0 only when the Redis refuses CONFIG GET and its maxmemory-policy is known to be noeviction.
+API_REDIS_POLICY_CHECK = env.bool("API_REDIS_POLICY_CHECK", default=True)
+
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
@@ -315,6 +318,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_SECRET_ENCRYPTION_KEYS = env.list("API_SECRET_ENCRYPTION_KEYS", default=[])
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
 API_USAGE_FLUSH_SECONDS = env.int("API_USAGE_FLUSH_SECONDS", default=10)
+# Distinct User-Agents and source IPs kept per app and day; later ones are counted as "other".
+API_USAGE_MAX_DISTINCT = env.int("API_USAGE_MAX_DISTINCT", default=100)
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
 SIGNATURE_MAX_SKEW_SECONDS = env.int("SIGNATURE_MAX_SKEW_SECONDS", default=300)

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 
 from accounts.records import request_app
 from accounts.throttling import client_request_count
+from apiproject import replay
 from apiproject.counters import fixed_window_hit
 from apiproject.exceptions import ServiceUnavailable
 from dpop.exceptions import InvalidDPoPProof, ReplayStoreUnavailable
@@ -50,6 +51,9 @@ def proof_jti_accept(*, proof: Proof, request: Request | HttpRequest | None = No
         raise ReplayStoreUnavailable() from exc
     if not hit.claimed:
         raise InvalidDPoPProof("This proof's jti has already been used.")
+    # The store may have lost its memory (a Redis restart) after this proof was first used.
+    if replay.issued_before_epoch(proof.iat, hit.epoch):
+        raise InvalidDPoPProof("This proof predates the replay store's memory; make a new one.")
 
 
 def dpop_requirement_set(*, client_id: str, required: bool = True) -> None:

@@ -12,6 +12,7 @@ from accounts.jwt import verified_cache_clear
 from accounts.selectors import key_cache_clear
 from accounts.services import login_session_create
 from accounts.usage import usage_discard
+from apiproject.replay import replay_epoch_forget
 from deploy.stack import nginx_check
 from tests.accounts.factories import ApiCredentials, UserFactory, make_api_client
 from tests.browser.chromium import chromium_missing
@@ -49,6 +50,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def _isolated_caches():
     """Every test starts with empty caches, key lookups, verified-JWT memory and usage counters."""
     caches["default"].clear()
+    replay_epoch_forget()  # a flush is a lost memory, but these tests start from nothing
     key_cache_clear()
     transport_cache_clear()
     verified_cache_clear()

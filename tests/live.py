@@ -86,3 +86,48 @@ def replay(request: requests.PreparedRequest, base_url: str) -> requests.Respons
         request.method, base_url + urlsplit(request.url).path, headers={**request.headers, "Host": host}
     ).prepare()
     return requests.Session().send(replayed, timeout=10)
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free port, keeping nothing on disk (--save "")."""
+
+    def __init__(self, *args: str) -> None:
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._args = args
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self._process = subprocess.Popen([*command, *self._args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same port: every key is gone, as after a real restart."""
+        self.stop()
+        self.start()
+
+
+@contextlib.contextmanager
+def redis_server(*args: str) -> Iterator[RedisServer]:
+    """Run a private redis-server (extra `args` such as "--maxmemory-policy", "allkeys-lru")."""
+    server = RedisServer(*args)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,6 +1,5 @@
 """RFC 9421 signed requests: the app proves, per request, that it holds its key's secret."""
 
-import hashlib
 import logging
 import time
 
@@ -14,6 +13,7 @@ from accounts.authentication.base import identify_app
 from accounts.records import AppIdentity
 from accounts.selectors import api_key_lookup
 from accounts.throttling import client_request_count
+from apiproject import replay
 from apiproject.exceptions import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -113,18 +113,22 @@ def nonce_accept(request: Request, app: AppIdentity, signature: signatures.Signa
     the shared cache both checks and records it (SET NX EX), so two workers racing with the same
     request cannot both win; it runs in the same round trip as the app's throttle count, and a
     replay counts nothing. The nonce is kept until the signature's `created` leaves the window
-    (`expires_in` seconds); after that `check_freshness` refuses the request anyway. If the
-    store cannot be reached the request is refused (503): never accept a nonce unchecked.
+    (`expires_in` seconds); after that `check_freshness` refuses the request anyway. A signature
+    created before the replay store's epoch (apiproject.replay: it lost its memory then) is
+    refused too. If the store cannot be reached the request is refused (503): never accept a
+    nonce unchecked.
     """
-    # Hashed: a nonce may be any String of up to 128 characters; a cache key must be plain.
-    nonce_digest = hashlib.sha256(signature.nonce.encode()).hexdigest()
+    claim = replay.claim_key(f"sig-nonce:{app.key_pk}", signature.nonce)
     try:
-        hit = client_request_count(request, app, claim=f"sig-nonce:{app.key_pk}:{nonce_digest}", claim_ttl=expires_in)
+        hit = client_request_count(request, app, claim=claim, claim_ttl=expires_in)
     except ServiceUnavailable as exc:
         logger.warning("nonce store unavailable: %s", type(exc.__cause__).__name__)
         raise NonceStoreUnavailable() from exc
     if not hit.claimed:
         raise NonceReused()
+    # The store may have lost its memory (a Redis restart) after this nonce was first used.
+    if replay.issued_before_epoch(signature.created, hit.epoch):
+        raise NonceReused("This signature predates the replay store's memory; sign the request again.")
 
 
 def signed_payload_key(request: Request | HttpRequest) -> tuple[str, bytes] | None:

@@ -2,8 +2,9 @@
 
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts import crypto
@@ -11,6 +12,9 @@ from accounts.keys import secret_encryption_keys
 from accounts.models import ApiClient, ApiKey, AuditEvent, UsageRecord
 from accounts.selectors import key_cache_clear
 from accounts.services.audit import audit_event_record
+
+# The columns of UsageRecord's unique bucket, in the order of accounts.usage.Bucket.
+USAGE_BUCKET_COLUMNS = ("client_id", "key_id", "day", "route", "status_code", "ip", "user_agent")
 
 
 def api_key_issue(*, client: ApiClient, expires_at: datetime | None = None) -> tuple[ApiKey, str, str]:
@@ -97,20 +101,50 @@ def api_secrets_reencrypt() -> int:
 
 
 def usage_buckets_add(*, batch: dict[tuple, int]) -> None:
-    """Add aggregated call counts to their usage rows, creating rows as needed."""
-    last_used: dict[int, datetime] = {}
-    now = timezone.now()
-    for (client_pk, key_pk, day, route, status, ip, user_agent), n in batch.items():
-        bucket = dict(
-            client_id=client_pk, key_id=key_pk, day=day, route=route, status_code=status, ip=ip, user_agent=user_agent
-        )
-        if not UsageRecord.objects.filter(**bucket).update(count=F("count") + n):
-            try:
-                with transaction.atomic():
-                    UsageRecord.objects.create(count=n, **bucket)
-            except IntegrityError:  # another worker created the row first
-                UsageRecord.objects.filter(**bucket).update(count=F("count") + n)
-        if key_pk is not None:  # None: identified by a client attestation, not a key
-            last_used[key_pk] = now
-    for key_pk, when in last_used.items():
-        ApiKey.objects.filter(pk=key_pk).update(last_used_at=when)
+    """Add aggregated call counts to their usage rows, creating rows as needed, in one transaction.
+
+    One INSERT ... ON CONFLICT DO UPDATE per 500 buckets (PostgreSQL and SQLite alike): Django's
+    bulk_create(update_conflicts=True) can only overwrite a count, not add to it, and a query per
+    bucket made a flush of 15,000 distinct agents time workers out. Negative counts (a status
+    move whose count was written by an earlier flush) only ever lower an existing row, never
+    below zero. Counts of keys deleted meanwhile are dropped.
+    """
+    live_clients = set(ApiClient.objects.filter(pk__in={b[0] for b in batch}).values_list("pk", flat=True))
+    live_keys = set(ApiKey.objects.filter(pk__in={b[1] for b in batch}).values_list("pk", flat=True)) | {None}
+    rows = [(b, n) for b, n in batch.items() if n and b[0] in live_clients and b[1] in live_keys]
+    table = connection.ops.quote_name(UsageRecord._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in (*USAGE_BUCKET_COLUMNS, "count"))
+    conflict = ", ".join(connection.ops.quote_name(c) for c in USAGE_BUCKET_COLUMNS)
+    count = connection.ops.quote_name("count")
+    # No key (an attested app): NULL never conflicts in the unique bucket, so those rows are
+    # added one by one below instead.
+    additions = [
+        (client_pk, key_pk, connection.ops.adapt_datefield_value(day), route, status, ip, agent, n)
+        for (client_pk, key_pk, day, route, status, ip, agent), n in rows
+        if n > 0 and key_pk is not None
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(additions), 500):
+            chunk = additions[start : start + 500]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT ({conflict}) "
+                f"DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}",
+                [value for row in chunk for value in row],
+            )
+        for (client_pk, key_pk, day, route, status, ip, user_agent), n in rows:
+            if n > 0 and key_pk is None:
+                bucket = dict(client_id=client_pk, key_id=None, day=day, route=route, status_code=status, ip=ip)
+                if not UsageRecord.objects.filter(**bucket, user_agent=user_agent).update(count=F("count") + n):
+                    UsageRecord.objects.create(**bucket, user_agent=user_agent, count=n)
+            elif n < 0:
+                UsageRecord.objects.filter(
+                    client_id=client_pk,
+                    key_id=key_pk,
+                    day=day,
+                    route=route,
+                    status_code=status,
+                    ip=ip,
+                    user_agent=user_agent,
+                ).update(count=Greatest(F("count") + n, 0))
+        ApiKey.objects.filter(pk__in={b[1] for b, _ in rows} - {None}).update(last_used_at=timezone.now())

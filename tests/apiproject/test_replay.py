@@ -1,0 +1,136 @@
+"""The replay store (apiproject.replay): values taken once, across a Redis restart; no evicting Redis."""
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from apiproject.replay import ReplayStoreUnavailable, nonce_claim, replay_epoch_forget
+from apiproject.startup import redis_eviction_problem, replay_store_check
+from tests.accounts.signing import send, sign
+from tests.live import ROOT, gunicorn_server, redis_server
+
+WHOAMI = "http://testserver/api/v1/whoami"
+
+
+@pytest.fixture
+def private_redis(settings):
+    """The shared cache on a redis-server of this test's own, which the test may restart."""
+    with redis_server() as server:
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": server.url,
+                "OPTIONS": {"IGNORE_EXCEPTIONS": False, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+            },
+        }
+        replay_epoch_forget()  # a store that has never held anything has forgotten nothing
+        yield server
+
+
+def _send_past_reconnect(api_client, headers: dict[str, str]):
+    # The first command after a restart may meet a connection the old server closed: a 503,
+    # which is the right answer while Redis is away. The next attempt reconnects.
+    for _ in range(3):
+        response = send(api_client, "GET", WHOAMI, headers)
+        if response.status_code != 503:
+            return response
+    return response
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.accounts.signature_urls")
+def test_signed_request_replayed_after_a_redis_restart_is_refused(api_client, api_key, private_redis):
+    headers = sign("GET", WHOAMI, key_id=api_key.key_id, secret=api_key.secret)
+    assert send(api_client, "GET", WHOAMI, headers).status_code == 200
+    assert send(api_client, "GET", WHOAMI, headers).json()["code"] == "nonce_reused"
+
+    private_redis.restart()  # every nonce of the window is forgotten
+    replay = _send_past_reconnect(api_client, headers)
+
+    assert replay.status_code == 401
+    assert replay.json()["code"] == "nonce_reused"
+    time.sleep(1.1)  # `created` has whole seconds: the next one is after the epoch
+    fresh = sign("GET", WHOAMI, key_id=api_key.key_id, secret=api_key.secret)
+    assert send(api_client, "GET", WHOAMI, fresh).status_code == 200
+
+
+def test_nonce_claim_takes_a_value_once():
+    now = time.time()
+    assert nonce_claim(namespace="dpop-jti", value="a", ttl=60, issued_at=now) is True
+    assert nonce_claim(namespace="dpop-jti", value="a", ttl=60, issued_at=now) is False
+    assert nonce_claim(namespace="attestation-jti", value="a", ttl=60, issued_at=now) is True
+
+
+def test_nonce_claim_after_a_restart_refuses_values_issued_before_it(private_redis):
+    assert nonce_claim(namespace="dpop-jti", value="a", ttl=60, issued_at=time.time()) is True
+    issued_before_restart = time.time()
+    private_redis.restart()
+    with contextlib.suppress(ReplayStoreUnavailable):  # a connection the old server closed
+        nonce_claim(namespace="dpop-jti", value="b", ttl=60, issued_at=issued_before_restart)
+
+    assert nonce_claim(namespace="dpop-jti", value="a", ttl=60, issued_at=issued_before_restart) is False
+    assert nonce_claim(namespace="dpop-jti", value="c", ttl=60, issued_at=issued_before_restart) is False
+    assert nonce_claim(namespace="dpop-jti", value="d", ttl=60, issued_at=time.time()) is True
+
+
+def test_nonce_claim_with_the_store_down_raises_503(cache_down):
+    cache_down()
+    with pytest.raises(ReplayStoreUnavailable) as raised:
+        nonce_claim(namespace="dpop-jti", value="a", ttl=60, issued_at=time.time())
+    assert raised.value.status_code == 503
+    assert raised.value.get_codes() == "replay_store_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("policy", "maxmemory", "refused"),
+    [
+        ("noeviction", 100_000_000, False),
+        ("allkeys-lru", 0, False),  # no memory limit: nothing is ever evicted
+        ("allkeys-lru", 100_000_000, True),
+        ("volatile-lru", 100_000_000, True),  # nonces carry a TTL, so they are the candidates
+        ("volatile-ttl", 100_000_000, True),
+    ],
+)
+def test_redis_eviction_problem(policy, maxmemory, refused):
+    problem = redis_eviction_problem(policy=policy, maxmemory=maxmemory)
+    assert (problem is not None) is refused
+    if refused:
+        assert f"maxmemory-policy {policy}" in problem
+
+
+def test_start_on_an_evicting_redis_is_refused_in_process(private_redis):
+    from django.core.cache import caches
+
+    caches["default"].client.get_client().config_set("maxmemory", "100mb")
+    caches["default"].client.get_client().config_set("maxmemory-policy", "allkeys-lru")
+    with pytest.raises(ImproperlyConfigured, match="maxmemory-policy allkeys-lru"):
+        replay_store_check()
+    caches["default"].client.get_client().config_set("maxmemory-policy", "noeviction")
+    replay_store_check()
+
+
+def _gunicorn_env(redis_url: str, tmp_path) -> dict[str, str]:
+    # No request reaches the database: the start is what is tested.
+    return {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "volatile-lru"])
+def test_gunicorn_refuses_to_start_on_a_redis_that_evicts(policy, tmp_path):
+    with redis_server("--maxmemory", "100mb", "--maxmemory-policy", policy) as server:
+        command = [sys.executable, "-m", "gunicorn", "apiproject.wsgi", "--bind", "127.0.0.1:0", "--workers", "1"]
+        env = _gunicorn_env(server.url, tmp_path)
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"maxmemory-policy {policy}" in result.stderr
+
+
+def test_gunicorn_starts_on_a_noeviction_redis(tmp_path):
+    with redis_server("--maxmemory", "100mb", "--maxmemory-policy", "noeviction") as server:
+        with gunicorn_server(workers=1, env=_gunicorn_env(server.url, tmp_path)):
+            pass  # gunicorn_server raises if the server does not answer /health
