@@ -7,8 +7,9 @@ from accounts.authentication.base import set_app
 from accounts.oauth.resource_server import expected_issuer
 from accounts.records import AppIdentity, request_app
 from accounts.throttling import client_request_count
+from apiproject import replay
 from apiproject.exceptions import ServiceUnavailable
-from attestation.exceptions import InvalidClientAttestation, ReplayStoreUnavailable
+from attestation.exceptions import InvalidClientAttestation
 from attestation.services import attestation_headers_present, attestation_verify
 
 
@@ -41,15 +42,19 @@ class ClientAttestationAuthentication(authentication.BaseAuthentication):
             client_pk=attested.app.client_pk,
             throttle_rate=attested.app.throttle_rate,
         )
+        # The app is known (its attester vouched for this instance): a replay below is counted
+        # in its usage as a 401, as a replayed signature is.
+        set_app(request, app)
         # Last, in the same round trip as the app's throttle count (ClientRateThrottle reuses it),
-        # as signature nonces are: a replay counts nothing, and the cache down refuses (503).
+        # as signature nonces are: a replay spends none of its budget; the store down gives 503.
+        claim = replay.claim_key(attested.jti_namespace, attested.jti)
         try:
-            hit = client_request_count(request, app, claim=attested.jti_key, claim_ttl=attested.jti_ttl)
+            hit = client_request_count(request, app, claim=claim, claim_ttl=attested.jti_ttl)
         except ServiceUnavailable as exc:
-            raise ReplayStoreUnavailable() from exc
-        if not hit.claimed:
+            raise replay.ReplayStoreUnavailable() from exc
+        # Taken before, or made before the replay store last lost its memory (apiproject.replay).
+        if not hit.claimed or replay.issued_before_epoch(attested.iat, hit.epoch):
             raise InvalidClientAttestation()
-        set_app(request, app)  # counted in usage like a key's request
         return None
 
     def authenticate_header(self, request: Request) -> str:

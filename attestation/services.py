@@ -1,19 +1,17 @@
 """Writes and checks of the attestation app: register an attester, verify an attested request."""
 
-import hashlib
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.exceptions import ValidationError
 
 from accounts.models import ApiClient, OAuthApplication
-from apiproject.counters import CACHE_ERRORS
+from apiproject import replay
 from attestation import crypto
-from attestation.exceptions import InvalidClientAttestation, ReplayStoreUnavailable
+from attestation.exceptions import InvalidClientAttestation
 from attestation.keys import attester_key
 from attestation.models import ClientAttester
 from attestation.selectors import AppKind, AttestedApp, attested_app_cache_clear, attested_app_lookup
@@ -30,8 +28,10 @@ class Attested:
     """A verified client attestation and PoP: the app they name, and the PoP's jti to accept once."""
 
     app: AttestedApp
-    jti_key: str  # the shared-cache key that marks this PoP as used
-    jti_ttl: int  # seconds it must be kept: until the PoP's window has passed
+    jti_namespace: str  # the replay store's namespace of this client's PoPs
+    jti: str
+    iat: int  # when the PoP was made: one older than the replay store's memory is refused
+    jti_ttl: int  # seconds the jti must be kept: until the PoP's window has passed
 
 
 def client_attester_add(
@@ -104,27 +104,25 @@ def attestation_verify(*, meta: Mapping[str, str], kind: AppKind, client_id: str
     except crypto.AttestationError as exc:
         logger.info("client attestation refused: %s", exc)
         raise InvalidClientAttestation() from exc
-    # Draft -11 §12.1: a jti is remembered for as long as its PoP would be accepted. Hashed: a
-    # jti may be any string; a cache key must be short and plain.
-    digest = hashlib.sha256(proof.jti.encode()).hexdigest()
-    window = settings.ATTESTATION_POP_MAX_AGE_SECONDS + 2 * leeway
-    return Attested(
-        app=app, jti_key=f"attest-jti:{subject}:{digest}", jti_ttl=max(1, int(proof.iat + window - now) + 1)
-    )
+    # Draft -11 §12.1: a jti is remembered for as long as its PoP would be accepted.
+    ttl = max(1, int(proof.iat + settings.ATTESTATION_POP_MAX_AGE_SECONDS + 2 * leeway - now) + 1)
+    return Attested(app=app, jti_namespace=f"attest-jti:{subject}", jti=proof.jti, iat=proof.iat, jti_ttl=ttl)
 
 
 def pop_jti_accept(*, attested: Attested) -> None:
-    """Accept the PoP's jti once, across every worker, or raise.
+    """Accept the PoP's jti once, across every worker, or raise (the replay store, apiproject.replay).
 
-    One atomic `add` on the shared cache (Redis: SET NX EX) checks and records it, so of two
-    workers racing with one PoP exactly one wins. If the cache cannot be reached the request is
-    refused (503 ReplayStoreUnavailable).
+    One atomic SET NX EX takes it, so of two workers racing with one PoP exactly one wins; a PoP
+    made before the store last lost its memory (a Redis restart) is refused too. If the store
+    cannot be reached the request is refused (503 ReplayStoreUnavailable).
     """
     try:
-        first_use = caches["default"].add(attested.jti_key, 1, timeout=attested.jti_ttl)
-    except CACHE_ERRORS as exc:
-        logger.warning("attestation replay store unavailable: %s", type(exc).__name__)
-        raise ReplayStoreUnavailable() from exc
+        first_use = replay.nonce_claim(
+            namespace=attested.jti_namespace, value=attested.jti, ttl=attested.jti_ttl, issued_at=attested.iat
+        )
+    except replay.ReplayStoreUnavailable as exc:
+        logger.warning("attestation replay store unavailable: %s", type(exc.__cause__).__name__)
+        raise
     if not first_use:
         logger.info("client attestation refused: replayed PoP")
         raise InvalidClientAttestation()

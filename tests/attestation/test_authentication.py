@@ -104,14 +104,25 @@ def test_replayed_pop_returns_401(api_client, instance):
     assert_refused(api_client.get(WHOAMI, **headers))
 
 
-def test_replay_counts_nothing_against_the_app(api_client, instance, mobile_app):
+def test_replay_spends_none_of_the_apps_budget(api_client, attester):
+    app = make_api_client(name="Throttled mobile app", throttle_rate="2/minute")
+    attester.register_pem(app.client.client_id)
+    instance = attester.attest(app.client.client_id)
+    headers = instance.headers()
+    assert api_client.get(WHOAMI, **headers).status_code == status.HTTP_200_OK
+    assert_refused(api_client.get(WHOAMI, **headers))
+
+    assert api_client.get(WHOAMI, **instance.headers()).status_code == status.HTTP_200_OK  # 2 of 2/minute
+
+
+def test_replay_is_counted_in_usage_as_a_401(api_client, instance, mobile_app):
     headers = instance.headers()
     api_client.get(WHOAMI, **headers)
     api_client.get(WHOAMI, **headers)
     usage_flush()
 
     counts = dict(UsageRecord.objects.filter(client=mobile_app.client).values_list("status_code", "count"))
-    assert counts == {200: 1}  # the refused replay identified no app
+    assert counts == {200: 1, 401: 1}  # as a replayed signature is
 
 
 def test_expired_attestation_returns_401(api_client, attester, mobile_app):
