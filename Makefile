@@ -56,5 +56,9 @@ secrets: install
 prod: install
 	$(BIN)/python -m deploy.prod
 
+## Load benchmark through make prod's stack (nginx, gunicorn, PostgreSQL, Redis) with wrk: req/s, p50, p99 per layer.
+loadtest: install
+	$(BIN)/python -m benchmarks.loadtest
+
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -6,9 +6,11 @@ import secrets
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.utils.crypto import salted_hmac
 
 __all__ = [
     "InvalidToken",
+    "audit_username_digest",
     "decrypt_secret",
     "derive_payload_key",
     "encrypt_secret",
@@ -63,6 +65,20 @@ def key_id_digest(key_id: str) -> str:
 def token_digest(token: str) -> str:
     """Return the SHA-256 hex digest under which a random bearer token is stored (see key_id_digest)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def audit_username_digest(username: str, *, secret: str) -> str:
+    """Return a keyed digest (HMAC-SHA256, 64 bits shown) of a username no account has.
+
+    People type their password into the username field, and an unsalted SHA-256 of it is no
+    protection: a list of likely passwords, hashed once, finds it. The HMAC key is derived from
+    SECRET_KEY (Django's `salted_hmac`, with a salt of its own), so a copy of the log or the
+    database without the server's secret cannot be searched that way, while the same typed
+    name still gives the same digest, so an operator sees one unknown name tried many times.
+    """
+    return salted_hmac("apiproject.audit.unknown-username", username, secret=secret, algorithm="sha256").hexdigest()[
+        :16
+    ]
 
 
 def _fernet(keys: list[str]) -> MultiFernet:

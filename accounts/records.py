@@ -1,11 +1,11 @@
 """Immutable, cacheable views of an app key and of the app identity attached to a request."""
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
+import re2
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.request import Request
@@ -23,7 +23,7 @@ class KeyRecord:
     client_id: str
     secret: str
     require_signature: bool
-    user_agent_patterns: tuple[re.Pattern, ...]
+    user_agent_patterns: tuple[re2._Regexp, ...]  # accounts.user_agents: RE2, linear time
     throttle_rate: str
     expires_at: datetime | None
     revoked: bool

@@ -1,6 +1,5 @@
 """Reads reused across the accounts app: cached key lookups, usage reports, login sessions, users."""
 
-import re
 import time
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from accounts import crypto
 from accounts.keys import secret_encryption_keys
 from accounts.models import ApiKey, LoginSession, UsageRecord, User
 from accounts.records import KeyRecord
+from accounts.user_agents import user_agent_patterns_compile
 from apiproject.expiring import ExpiringMap
 
 # Per process. Bounded, so a flood of random key ids cannot grow memory; short-lived, so a
@@ -49,7 +49,7 @@ def _load_key_record(digest: str) -> KeyRecord | None:
         client_id=client.client_id,
         secret=crypto.decrypt_secret(key.encrypted_secret, keys=secret_encryption_keys()),
         require_signature=client.require_signature,
-        user_agent_patterns=tuple(re.compile(p) for p in client.allowed_user_agents),
+        user_agent_patterns=user_agent_patterns_compile(client.allowed_user_agents),
         throttle_rate=client.throttle_rate,
         expires_at=key.expires_at,
         revoked=key.is_revoked,

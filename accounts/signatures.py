@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import http_sf
 from http_sf.innerlist import ser_innerlist
 
+from accounts import jose
+
 ALGORITHM = "hmac-sha256"
 
 # Bounds checked before any parsing, so hostile input costs little and never reaches a slow path.
@@ -258,7 +260,8 @@ def check_coverage(signature: Signature, message: Message) -> None:
 
     Without "@method" and the target a signature could be moved to another route; without
     "content-digest" the body could be swapped; without "authorization" a signed app request
-    could carry someone else's user credential.
+    could carry someone else's user credential; without "accept" a request that asks for an
+    encrypted response (Accept: application/jose) could be downgraded to a plain one.
     """
     covered = set(signature.components)
     missing: list[str] = []
@@ -273,10 +276,23 @@ def check_coverage(signature: Signature, message: Message) -> None:
         missing.append('"content-digest"')
     if "authorization" in message.headers and "authorization" not in covered:
         missing.append('"authorization"')
+    if asks_for_jose(message.headers.get("accept", "")) and "accept" not in covered:
+        # An intermediary that rewrites an uncovered Accept turns the encrypted answer the
+        # client asked for into plain JSON: a downgrade the client may never notice.
+        missing.append('"accept"')
     if missing:
         raise SignatureIncomplete(f"The signature must also cover {', '.join(missing)}.")
     if message.body and "content-digest" not in message.headers:
         raise SignatureIncomplete("A request with a body must carry Content-Digest.")
+
+
+def asks_for_jose(accept: str) -> bool:
+    """Return whether an Accept header names application/jose (an encrypted response, API.md §3)."""
+    for media_range in accept.split(","):
+        media_type = media_range.split(";", 1)[0].strip().lower()
+        if media_type == jose.MEDIA_TYPE:
+            return True
+    return False
 
 
 def check_freshness(signature: Signature, *, now: float, max_skew: int) -> None:

@@ -14,8 +14,8 @@ class HttpSignatureAuth(requests.auth.AuthBase):
 
     Every request gets a Content-Digest of its body (RFC 9530), then Signature-Input and
     Signature with `created`, `keyid`, `alg` and a fresh random `nonce`; it covers "@method",
-    "@target-uri", "content-digest" when there is a body, and "authorization" and
-    "content-type" when present. With `encrypt=True` the JSON body is first encrypted (JWE,
+    "@target-uri", "content-digest" when there is a body, and "authorization",
+    "content-type" and "accept" when present. With `encrypt=True` the JSON body is first encrypted (JWE,
     application/jose; the digest then covers the JWE) and responses are asked for, and
     decrypted, the same way.
     """
@@ -45,7 +45,8 @@ class HttpSignatureAuth(requests.auth.AuthBase):
         """Add the digest and signature headers to a prepared request; return the signature base."""
         body = _body_bytes(request)
         components = ["@method", "@target-uri"]
-        components += [name for name in ("authorization", "content-type") if name in request.headers]
+        # "accept": a request for an encrypted answer must not be rewritten into one for plain JSON.
+        components += [name for name in ("authorization", "content-type", "accept") if name in request.headers]
         prepared = self._signer.prepare(
             request,
             key_id=self.key_id,

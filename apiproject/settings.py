@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "attestation",
     "web",
     "csp",
+    "browser_sessions",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +180,9 @@ except ValueError as exc:
     raise environ.ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {exc}") from exc
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = True
+# Django sessions (admin, browsable API, OAuth2 sign-in) stored under a SHA-256 of their key,
+# so a copy of the database cannot be replayed as session cookies (docs/sessions.md).
+SESSION_ENGINE = "browser_sessions.backend"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
@@ -367,7 +371,7 @@ SIGNUP_CAPTCHA_TTL_SECONDS = env.int("SIGNUP_CAPTCHA_TTL_SECONDS", default=300)
 # Signs ALTCHA challenges; in debug an empty value means a key derived from SECRET_KEY.
 SIGNUP_ALTCHA_HMAC_KEY = env.str("SIGNUP_ALTCHA_HMAC_KEY", default="")
 SIGNUP_ALTCHA_COST = env.int("SIGNUP_ALTCHA_COST", default=100)
-SIGNUP_ALTCHA_MAX_NUMBER = env.int("SIGNUP_ALTCHA_MAX_NUMBER", default=20_000)
+SIGNUP_ALTCHA_MAX_NUMBER = env.int("SIGNUP_ALTCHA_MAX_NUMBER", default=30_000)
 # Turnstile and hCaptcha: the provider's secret and site key, and how we call siteverify.
 SIGNUP_CAPTCHA_SECRET = env.str("SIGNUP_CAPTCHA_SECRET", default="")
 SIGNUP_CAPTCHA_SITE_KEY = env.str("SIGNUP_CAPTCHA_SITE_KEY", default="")
@@ -509,10 +513,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"one_line_warning": {"()": "apiproject.log_filters.OneLineWarning"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
-        "django.security.DisallowedHost": {"level": "ERROR"},
+        # A request for a host we do not serve (400): one WARNING line naming the host, not an
+        # ERROR with a traceback per scanner probe.
+        "django.security.DisallowedHost": {"level": "WARNING", "filters": ["one_line_warning"]},
     },
 }
 

@@ -40,7 +40,7 @@ def test_signed_post_covers_its_body(live_server, session):
     assert response.status_code == 200, response.text
     assert response.json()["data"] == PAYLOAD
     signature_input = response.request.headers["Signature-Input"]
-    assert '("@method" "@target-uri" "content-type" "content-digest")' in signature_input
+    assert '("@method" "@target-uri" "content-type" "accept" "content-digest")' in signature_input
     assert "nonce=" in signature_input and 'alg="hmac-sha256"' in signature_input
 
 

@@ -7,17 +7,18 @@ from django.db import models
 from django.utils import timezone
 
 from accounts import crypto
+from accounts.user_agents import user_agent_pattern_compile
 
 
 def validate_user_agent_patterns(value: object) -> None:
-    """Accept only a list of strings that compile as regular expressions."""
+    """Accept only a list of strings that RE2 compiles (matched in linear time, API.md §1)."""
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError("Enter a list of regular expressions.")
     for pattern in value:
         try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValidationError(f"Invalid regular expression {pattern!r}: {exc}") from exc
+            user_agent_pattern_compile(pattern)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 def validate_rate(value: str) -> None:

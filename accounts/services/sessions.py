@@ -136,13 +136,13 @@ def _failure_budget_refund(request: HttpRequest, *, limits: list[_Limit]) -> Non
 def audit_username(attempted: str) -> str:
     """Return what the audit log may record of a username someone tried to sign in with.
 
-    An existing account's name as typed; for a name no account has, only a digest prefix.
-    People type their password into the username field, and the log must never hold it; the
-    digest still lets an operator see that one unknown name was tried many times.
+    An existing account's name as typed; for a name no account has, only a keyed digest
+    (crypto.audit_username_digest). People type their password into the username field, and
+    the log must never hold it, nor anything it can be recovered from without the server key.
     """
     if attempted and User.objects.filter(username__iexact=attempted).exists():
         return attempted
-    return "unknown:" + crypto.token_digest(attempted)[:12]
+    return "unknown:" + crypto.audit_username_digest(attempted, secret=settings.SECRET_KEY)
 
 
 def credentials_check(*, request: HttpRequest, username: str, password: str) -> User:

@@ -3,15 +3,12 @@
 import secrets
 import time
 
-from altcha import Challenge, Payload, create_challenge, verify_solution
+from altcha import Payload, create_challenge, verify_solution
 from django.conf import settings
-from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.crypto import salted_hmac
 
-from apiproject.counters import CACHE_ERRORS
-from apiproject.exceptions import ServiceUnavailable
-from signup.captcha.base import CaptchaBackend, CaptchaInvalid
+from signup.captcha.base import CaptchaBackend, CaptchaInvalid, captcha_answer_use
 
 # Every browser's WebCrypto has PBKDF2, so the widget solves it at native speed.
 ALGORITHM = "PBKDF2/SHA-256"
@@ -49,16 +46,18 @@ class AltchaBackend(CaptchaBackend):
         self.hmac_key = altcha_hmac_key()
         self.ttl = getattr(settings, "SIGNUP_CAPTCHA_TTL_SECONDS", 300)
         self.cost = getattr(settings, "SIGNUP_ALTCHA_COST", 100)
-        self.max_number = getattr(settings, "SIGNUP_ALTCHA_MAX_NUMBER", 20_000)
+        self.max_number = getattr(settings, "SIGNUP_ALTCHA_MAX_NUMBER", 30_000)
 
     def challenge(self) -> dict:
-        # Deterministic mode: we choose the counter the client has to find, from the upper half
-        # of the range, so every challenge costs about the same work and none is nearly free.
-        low = self.max_number // 2
+        # Deterministic mode: we choose the counter the client has to find, uniformly from the
+        # whole range [0, max_number], as the altcha library itself draws it. Any order of
+        # search then costs max_number / 2 derivations on average. A counter from the upper half
+        # only (as here before) looked dearer but told solvers where to start: one searching
+        # down from the top, or up from the middle, needed a quarter of max_number on average.
         challenge = create_challenge(
             ALGORITHM,
             self.cost,
-            counter=low + secrets.randbelow(self.max_number - low + 1),
+            counter=secrets.randbelow(self.max_number + 1),
             expires_at=int(time.time()) + self.ttl,
             hmac_secret=self.hmac_key,
         )
@@ -73,19 +72,7 @@ class AltchaBackend(CaptchaBackend):
         # Every challenge we sign carries an expiry; one without would be valid forever.
         if type(payload.challenge.parameters.expires_at) is not int:
             raise CaptchaInvalid()
-        self._mark_used(payload.challenge)
-
-    def _mark_used(self, challenge: Challenge) -> None:
-        # The verified signature names this challenge alone (random nonce and salt). `add` is one
-        # atomic SET NX on the shared cache: of two workers racing with one answer, one wins.
-        # The mark lives as long as the challenge could still be accepted.
-        remaining = challenge.parameters.expires_at - int(time.time()) + 1
-        try:
-            first_use = caches["default"].add(f"captcha-used:{challenge.signature}", 1, timeout=remaining)
-        except CACHE_ERRORS as exc:
-            # Without the cache we cannot tell a replay from a first use: fail closed.
-            raise ServiceUnavailable(
-                "The captcha store is unavailable; try again later.", code="captcha_store_unavailable"
-            ) from exc
-        if not first_use:
-            raise CaptchaInvalid()
+        # The verified signature names this challenge alone (random nonce and salt); the mark
+        # lives as long as the challenge could still be accepted.
+        remaining = payload.challenge.parameters.expires_at - int(time.time()) + 1
+        captcha_answer_use(payload.challenge.signature, ttl=remaining)

@@ -2,7 +2,11 @@
 
 import abc
 
+from django.core.cache import caches
 from rest_framework import exceptions, status
+
+from apiproject.counters import CACHE_ERRORS
+from apiproject.exceptions import ServiceUnavailable
 
 
 class CaptchaInvalid(exceptions.APIException):
@@ -26,3 +30,23 @@ class CaptchaBackend(abc.ABC):
         A backend that cannot decide (its cache or provider is down) raises
         `ServiceUnavailable` instead: it never lets an answer through unchecked.
         """
+
+
+def captcha_answer_use(mark: str, *, ttl: int) -> None:
+    """Accept a verified captcha answer once across every worker; raise `CaptchaInvalid` after that.
+
+    A solved captcha is a bearer proof: replayed, one solution would mint tokens for as long as
+    it stays valid. `mark` names the answer (ALTCHA: the challenge's signature; Turnstile and
+    hCaptcha: a digest of the token). `add` is one atomic SET NX on the shared cache, so of two
+    workers racing with one answer exactly one wins; the mark lives `ttl` seconds, as long as
+    the answer could still be accepted. Call it only after every other check has passed, so that
+    junk never fills the cache. Without the cache a replay cannot be told from a first use: 503.
+    """
+    try:
+        first_use = caches["default"].add(f"captcha-used:{mark}", 1, timeout=ttl)
+    except CACHE_ERRORS as exc:
+        raise ServiceUnavailable(
+            "The captcha store is unavailable; try again later.", code="captcha_store_unavailable"
+        ) from exc
+    if not first_use:
+        raise CaptchaInvalid()

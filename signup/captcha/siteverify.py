@@ -1,5 +1,6 @@
 """Cloudflare Turnstile and hCaptcha: the provider checks the token, we check its verdict."""
 
+import hashlib
 import logging
 
 import requests
@@ -7,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from apiproject.exceptions import ServiceUnavailable
-from signup.captcha.base import CaptchaBackend, CaptchaInvalid
+from signup.captcha.base import CaptchaBackend, CaptchaInvalid, captcha_answer_use
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +19,8 @@ class SiteverifyBackend(CaptchaBackend):
     provider: str
     default_verify_url: str
     max_token_chars: int
+    # How long the provider accepts a token: our "used" mark must live at least as long.
+    token_lifetime_seconds = 300  # Turnstile documents 300 s; the same bound serves hCaptcha
 
     def __init__(self) -> None:
         self.secret = getattr(settings, "SIGNUP_CAPTCHA_SECRET", "")
@@ -47,6 +50,12 @@ class SiteverifyBackend(CaptchaBackend):
             raise CaptchaInvalid()
         if self.expected_action and verdict.get("action") != self.expected_action:
             raise CaptchaInvalid()
+        # The provider accepts a token once, but its answer is not ours to rely on alone: a
+        # provider that says yes twice (a retry, an outage mode, a test key) must not let one
+        # token mint two anonymous tokens here. Digested: the cache key stays short and plain.
+        captcha_answer_use(
+            f"{self.provider}:{hashlib.sha256(response.encode()).hexdigest()}", ttl=self.token_lifetime_seconds
+        )
 
     def form(self, response: str, remote_ip: str | None) -> dict[str, str]:
         """Return the siteverify request fields."""

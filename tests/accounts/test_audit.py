@@ -1,6 +1,7 @@
 """The security audit log: every event is recorded, and no secret ever reaches it."""
 
 import base64
+import hashlib
 import json
 import logging
 
@@ -93,6 +94,36 @@ def test_password_typed_as_username_never_reaches_the_audit_log(api_client, user
     assert event.username.startswith("unknown:")
     assert DEFAULT_PASSWORD not in json.dumps(list(AuditEvent.objects.values()), default=str)
     assert DEFAULT_PASSWORD not in caplog.text
+
+
+def _failed_login_username(api_client, typed: str) -> str:
+    app = make_api_client()
+    api_client.post(LOGIN, HTTP_X_API_KEY=app.key_id, HTTP_AUTHORIZATION=basic(typed, WRONG_PASSWORD))
+    return AuditEvent.objects.filter(kind=AuditEvent.Kind.LOGIN_FAILED).latest("id").username
+
+
+@pytest.mark.django_db
+def test_unknown_username_is_kept_as_keyed_digest_not_plain_sha256(api_client, caplog):
+    # A password typed as a username: a dictionary of SHA-256 prefixes must not find it.
+    caplog.set_level(logging.INFO)
+    typed = "correct-horse-battery-staple"
+    recorded = _failed_login_username(api_client, typed)
+    plain = hashlib.sha256(typed.encode()).hexdigest()
+    assert recorded.startswith("unknown:")
+    digest = recorded.removeprefix("unknown:")
+    assert len(digest) == 16
+    assert digest not in plain
+    assert plain[:12] not in caplog.text
+
+
+@pytest.mark.django_db
+def test_unknown_username_digest_is_stable_and_depends_on_server_key(api_client, settings):
+    first = _failed_login_username(api_client, "someone-unknown")
+    again = _failed_login_username(api_client, "someone-unknown")
+    settings.SECRET_KEY = "another-server-secret-key-for-this-test-only-0123456789"
+    other_key = _failed_login_username(api_client, "someone-unknown")
+    assert first == again  # an operator still sees one name tried many times
+    assert other_key != first  # without the server key the digest cannot be recomputed
 
 
 @pytest.mark.django_db

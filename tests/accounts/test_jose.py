@@ -115,18 +115,30 @@ def test_unacceptable_jwe_is_refused(token):
 # --- Through DRF: parser and renderer, for signed requests only --------------------------------
 
 
-def _encrypted_request(api_key, payload: dict = PAYLOAD, *, key_id: str | None = None) -> tuple[dict, bytes]:
+def _encrypted_request(
+    api_key, payload: dict = PAYLOAD, *, key_id: str | None = None, accept_jose: bool = False
+) -> tuple[dict, bytes]:
+    """Sign an encrypted body; with `accept_jose`, also ask for (and cover) an encrypted answer."""
     key = client_jose.derive_payload_key(api_key.secret, api_key.key_id)
     body = client_jose.encrypt(json.dumps(payload).encode(), key=key, key_id=key_id or api_key.key_id).encode()
-    headers = sign(
-        "POST",
+    headers = {"Content-Type": "application/jose", **({"Accept": "application/jose"} if accept_jose else {})}
+    components = ("@method", "@target-uri", *(["accept"] if accept_jose else []))
+    signed = sign(
+        "POST", ECHO, key_id=api_key.key_id, secret=api_key.secret, body=body, headers=headers, components=components
+    )
+    return signed, body
+
+
+def _signed_get_accepting_jose(api_key) -> dict:
+    """Sign a GET that asks for an encrypted answer and covers that Accept."""
+    return sign(
+        "GET",
         ECHO,
         key_id=api_key.key_id,
         secret=api_key.secret,
-        body=body,
-        headers={"Content-Type": "application/jose"},
+        headers={"Accept": "application/jose"},
+        components=("@method", "@target-uri", "accept"),
     )
-    return headers, body
 
 
 @pytest.mark.django_db
@@ -144,11 +156,9 @@ def test_signed_encrypted_body_reaches_the_view_decrypted(api_client, api_key):
 @pytest.mark.django_db
 @pytest.mark.urls("tests.accounts.signature_urls")
 def test_signed_request_accepting_jose_gets_an_encrypted_response(api_client, api_key):
-    headers, body = _encrypted_request(api_key)
+    headers, body = _encrypted_request(api_key, accept_jose=True)
 
-    response = send(
-        api_client, "POST", ECHO, headers, body=body, content_type="application/jose", HTTP_ACCEPT="application/jose"
-    )
+    response = send(api_client, "POST", ECHO, headers, body=body, content_type="application/jose")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/jose"
@@ -160,9 +170,9 @@ def test_signed_request_accepting_jose_gets_an_encrypted_response(api_client, ap
 @pytest.mark.django_db
 @pytest.mark.urls("tests.accounts.signature_urls")
 def test_signed_error_response_is_encrypted_too(api_client, api_key):
-    headers = sign("GET", ECHO, key_id=api_key.key_id, secret=api_key.secret)
+    headers = _signed_get_accepting_jose(api_key)
 
-    response = send(api_client, "GET", ECHO, headers, HTTP_ACCEPT="application/jose")
+    response = send(api_client, "GET", ECHO, headers)
 
     assert response.status_code == 405
     assert response["Content-Type"] == "application/jose"
@@ -196,16 +206,10 @@ def test_unsigned_request_accepting_jose_gets_plain_json(app_client):
 @pytest.mark.django_db
 @pytest.mark.urls("tests.accounts.signature_urls")
 def test_failed_signature_accepting_jose_gets_plain_json_401(api_client, api_key):
-    headers, body = _encrypted_request(api_key)
+    headers, body = _encrypted_request(api_key, accept_jose=True)
 
     response = send(
-        api_client,
-        "POST",
-        ECHO,
-        {**headers, "Signature": "sig1=:AAAA:"},
-        body=body,
-        content_type="application/jose",
-        HTTP_ACCEPT="application/jose",
+        api_client, "POST", ECHO, {**headers, "Signature": "sig1=:AAAA:"}, body=body, content_type="application/jose"
     )
 
     assert response.status_code == 401
@@ -235,3 +239,47 @@ def test_jwe_of_non_json_returns_400(api_client, api_key):
 
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.accounts.signature_urls")
+@pytest.mark.parametrize(
+    "accept",
+    ["application/jose", "application/json;q=0.9, APPLICATION/JOSE", "text/html, application/jose;q=0.1"],
+    ids=["alone", "case-and-list", "low-q"],
+)
+def test_signed_request_asking_jose_without_covering_accept_returns_401(api_client, api_key, accept):
+    # An intermediary could rewrite an Accept the signature does not cover, and the encrypted
+    # answer the client asked for would come back as plain JSON.
+    headers = sign("GET", ECHO, key_id=api_key.key_id, secret=api_key.secret, headers={"Accept": accept})
+
+    response = send(api_client, "GET", ECHO, headers)
+
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert response["WWW-Authenticate"].startswith("Signature")
+    assert response.json() == {"detail": 'The signature must also cover "accept".', "code": "signature_incomplete"}
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.accounts.signature_urls")
+def test_covered_accept_rewritten_to_plain_json_returns_401(api_client, api_key):
+    # The downgrade itself: the client asked for application/jose and covered it; on the way the
+    # header became application/json. The signature no longer matches.
+    headers = _signed_get_accepting_jose(api_key)
+
+    response = send(api_client, "GET", ECHO, {**headers, "Accept": "application/json"})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "signature_invalid"
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.accounts.signature_urls")
+def test_signed_request_asking_plain_json_need_not_cover_accept(api_client, api_key):
+    headers = sign("GET", ECHO, key_id=api_key.key_id, secret=api_key.secret, headers={"Accept": "application/json"})
+
+    response = send(api_client, "GET", ECHO, headers)
+
+    assert response.status_code == 405  # the echo view's answer to GET: the signature passed
+    assert response.json()["code"] == "method_not_allowed"

@@ -3,12 +3,9 @@
 import base64
 import json
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 from altcha import Challenge, Payload, create_challenge, solve_challenge
@@ -19,6 +16,7 @@ from apiproject.exceptions import ServiceUnavailable
 from signup.captcha import CaptchaInvalid, get_captcha_backend
 from signup.captcha.altcha import MAX_PAYLOAD_CHARS, AltchaBackend, altcha_hmac_key
 from signup.captcha.siteverify import HCaptchaBackend, TurnstileBackend
+from tests.signup.siteverify import SiteverifyServer, siteverify_server
 
 HMAC_KEY = "test-altcha-hmac-key"
 TTL = 300
@@ -78,11 +76,13 @@ def test_challenges_are_unique(altcha):
     assert altcha.challenge()["signature"] != altcha.challenge()["signature"]
 
 
-def test_challenge_needs_at_least_half_of_max_number_attempts(altcha, settings):
-    settings.SIGNUP_ALTCHA_MAX_NUMBER = 1000
-    challenge = Challenge.from_dict(get_captcha_backend().challenge())
+def test_challenge_counter_is_drawn_from_the_whole_range(altcha):
+    # Uniform over [0, max_number], as the altcha library draws it: no part of the range is a
+    # safe place to start searching. (Drawn from the upper half, no counter was ever below 10.)
+    counters = [solve_challenge(Challenge.from_dict(altcha.challenge())).counter for _ in range(200)]
 
-    assert 500 <= solve_challenge(challenge).counter <= 1000
+    assert all(0 <= counter <= 20 for counter in counters)
+    assert min(counters) < 10 <= max(counters)  # (11/21)**200 odds that this fails by chance
 
 
 def test_solved_challenge_is_accepted(altcha):
@@ -308,60 +308,10 @@ def test_backend_setting_absent_selects_altcha(settings):
 # --- Turnstile and hCaptcha against a local siteverify server --------------------------------
 
 
-class SiteverifyServer(ThreadingHTTPServer):
-    """Speaks the siteverify protocol: records each form it receives and sends the set reply."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), SiteverifyHandler)
-        self.forms: list[dict[str, str]] = []
-        self.status = 200
-        self.headers: dict[str, str] = {"Content-Type": "application/json"}
-        self.verdict: object = {"success": True, "hostname": "signup.example", "action": "signup"}
-        self.body: bytes | None = None  # sent instead of the JSON verdict when set
-        self.delay = 0.0
-        self.released = threading.Event()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_port}/siteverify"
-
-
-class SiteverifyHandler(BaseHTTPRequestHandler):
-    server: SiteverifyServer
-
-    def do_POST(self) -> None:
-        form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
-        self.server.forms.append({name: values[0] for name, values in form.items()})
-        # Wait out the delay unless the test is over, so no thread outlives it for long.
-        self.server.released.wait(self.server.delay)
-        if self.path == "/siteverify":
-            status, headers, verdict = self.server.status, self.server.headers, self.server.verdict
-            body = self.server.body if self.server.body is not None else json.dumps(verdict).encode()
-        else:
-            # Any other path says yes, so a test can tell whether a redirect was followed.
-            status, headers, body = 200, {"Content-Type": "application/json"}, b'{"success": true}'
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def siteverify() -> Iterator[SiteverifyServer]:
-    server = SiteverifyServer()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.released.set()
-    server.shutdown()
-    server.server_close()
+    with siteverify_server() as server:
+        yield server
 
 
 @pytest.fixture(params=["turnstile", "hcaptcha"])
@@ -429,6 +379,48 @@ def test_siteverify_wrong_hostname_returns_captcha_invalid(provider, siteverify,
 
     with pytest.raises(CaptchaInvalid):
         get_captcha_backend().verify("token-1", remote_ip=None)
+
+
+def test_siteverify_token_is_accepted_once_even_when_the_provider_says_yes_twice(provider, siteverify):
+    backend = get_captcha_backend()
+    backend.verify("token-1", remote_ip=None)
+
+    with pytest.raises(CaptchaInvalid):
+        backend.verify("token-1", remote_ip=None)
+    assert len(siteverify.forms) == 2  # asked again, and the local provider said yes again
+    assert backend.verify("token-2", remote_ip=None) is None  # another token is another answer
+
+
+def test_siteverify_token_refused_by_provider_is_not_marked_used(provider, siteverify):
+    siteverify.verdict = {"success": False, "error-codes": ["internal-error"]}
+    with pytest.raises(CaptchaInvalid):
+        get_captcha_backend().verify("token-1", remote_ip=None)
+
+    siteverify.verdict = {"success": True}
+    assert get_captcha_backend().verify("token-1", remote_ip=None) is None
+
+
+def test_siteverify_with_unreachable_cache_returns_503(provider, siteverify, cache_down):
+    cache_down()
+    with pytest.raises(ServiceUnavailable) as excinfo:
+        get_captcha_backend().verify("token-1", remote_ip=None)
+
+    assert excinfo.value.get_codes() == "captcha_store_unavailable"
+
+
+@pytest.mark.redis
+def test_siteverify_concurrent_submissions_of_one_token_accept_exactly_one(provider, siteverify):
+    def submit(_: int) -> str:
+        try:
+            get_captcha_backend().verify("token-1", remote_ip=None)
+        except CaptchaInvalid:
+            return "refused"
+        return "accepted"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = sorted(pool.map(submit, range(8)))
+
+    assert outcomes == ["accepted"] + ["refused"] * 7
 
 
 @pytest.mark.parametrize("provider", ["turnstile"], indirect=True)

@@ -10,6 +10,7 @@ from accounts.models import User
 from tests.accounts.factories import ApiCredentials
 from tests.live import gunicorn_server
 from tests.signup.client import CAPTCHA, CREATE_PERSON, FIND_PERSON, SESSION, signup_token, solve
+from tests.signup.siteverify import siteverify_server
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +118,30 @@ def test_across_workers_a_token_gets_exactly_its_lookups(api_key: ApiCredentials
             )
 
     assert sorted(codes) == [200] * 10 + [429] * 6
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("provider", ["turnstile", "hcaptcha"])
+def test_across_workers_one_siteverify_token_mints_one_token(api_key: ApiCredentials, provider: str):
+    # The local provider says yes to every call: single use is this server's own doing.
+    with siteverify_server() as siteverify:
+        env = {
+            "SIGNUP_CAPTCHA_BACKEND": provider,
+            "SIGNUP_CAPTCHA_SECRET": "test-secret",
+            "SIGNUP_CAPTCHA_VERIFY_URL": siteverify.url,
+            "NO_PROXY": "127.0.0.1",
+        }
+        with gunicorn_server(workers=4, env=env) as url:
+            session = requests.Session()
+            session.headers["X-Api-Key"] = api_key.key_id
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                answers = list(
+                    pool.map(
+                        lambda _: session.post(url + SESSION, json={"captcha": "one-token"}, timeout=10),
+                        range(8),
+                    )
+                )
+    assert sorted(answer.status_code for answer in answers) == [201] + [400] * 7
+    assert {answer.json().get("code") for answer in answers if answer.status_code == 400} == {"captcha_invalid"}
+    assert len(siteverify.forms) == 8  # every worker asked the provider, and it said yes each time
