@@ -128,6 +128,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
+    # Generated OAuth2 client secrets only (accounts/oauth/hashers.py); listed so their hashes verify.
+    "accounts.oauth.hashers.ClientSecretHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -405,6 +407,10 @@ OAUTH2_ALLOW_PASSWORD_GRANT = env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=Fa
 # derives it from each request's host, as the toolkit does; set it when the server has several
 # names, and always on a separate resource server, which must know whom to trust.
 OAUTH2_ISSUER = env.str("OAUTH2_ISSUER", default="")
+# Failed client authentications at /o/token/, /o/revoke_token/ and /o/introspect/, checked
+# before any secret is hashed (accounts/oauth/client_auth.py).
+OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_CLIENT = env.str("OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_CLIENT", default="20/m")
+OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_IP = env.str("OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_IP", default="20/m")
 OAUTH2_REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.int("OAUTH2_REFRESH_TOKEN_SECONDS", default=14 * 86400))
 
 # How this API checks OAuth2 access tokens (accounts/oauth/resource_server.py):
@@ -485,6 +491,9 @@ OAUTH2_PROVIDER = {
     # Both discovery documents; draft-ietf-oauth-attestation-based-client-auth registers the third.
     "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
     "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
+    # Generated secrets are 256 random bits, hashed fast (HMAC-SHA-256); chosen ones with Argon2.
+    "CLIENT_SECRET_GENERATOR_CLASS": "accounts.oauth.generators.ClientSecretGenerator",
+    "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
     "SCOPES": {
         "purchases:read": "Read your purchases",
         "purchases:write": "Create and change your purchases",
@@ -492,11 +501,10 @@ OAUTH2_PROVIDER = {
         "profile": "Your user name",
     },
     "DEFAULT_SCOPES": ["purchases:read"],
-    # https only in production; debug also allows http for loopback redirects (RFC 8252 §7.3).
-    # A native app's private-use scheme (com.example.app) is added here (RFC 8252 §7.1).
-    "ALLOWED_REDIRECT_URI_SCHEMES": env.list(
-        "OAUTH2_REDIRECT_URI_SCHEMES", default=["http", "https"] if DEBUG else ["https"]
-    ),
+    # The fallback for a request naming no known application. Each application's own redirect
+    # schemes come from its registration (OAuthApplication.get_allowed_schemes, RFC 8252):
+    # https, plus loopback http and private-use schemes for native apps. No global switch.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     # OpenID Connect, signed with the RSA key of OIDC_RSA_PRIVATE_KEY_FILE, read when first used.
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": lazy(_oidc_rsa_private_key_pem, str)(),

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from oauth2_provider.models import AbstractApplication
 
+from accounts.oauth.redirects import allowed_schemes, redirect_uri_problem
+
 
 class OAuthApplication(AbstractApplication):
     """An OAuth2 client (OAUTH2_PROVIDER_APPLICATION_MODEL), allowed only the grants RFC 9700 keeps.
@@ -43,8 +45,33 @@ class OAuthApplication(AbstractApplication):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
         verbose_name = "OAuth2 application"
 
+    def get_allowed_schemes(self) -> list[str]:
+        # Per application, not one global setting (RFC 8252): https for every client; a native
+        # app's loopback http and private-use scheme only where its own URIs pass the policy.
+        return allowed_schemes(self.redirect_uris.split(), public=self.client_type == self.CLIENT_PUBLIC)
+
     def clean(self) -> None:
-        super().clean()
+        # RFC 8252 and RFC 9700 §2.1: say exactly why a redirect URI is refused; the toolkit's
+        # own check would only report `invalid_scheme` for the same URIs.
+        problems = [
+            f"{uri} {problem}."
+            for uri in self.redirect_uris.split()
+            if (problem := redirect_uri_problem(uri, public=self.client_type == self.CLIENT_PUBLIC))
+        ]
+        errors: dict = {}
+        try:
+            super().clean()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if problems:
+            errors["redirect_uris"] = problems  # in place of the toolkit's bare invalid_scheme
+        if errors:
+            raise ValidationError(errors)
+        # RFC 6749 §2.1: a public client cannot keep a secret, so it is given none (the toolkit
+        # generates one for every app); client authentication refuses it without hashing. Not
+        # hashing "" keeps the column empty rather than an Argon2 hash of nothing.
+        if self.client_type == self.CLIENT_PUBLIC:
+            self.client_secret, self.hash_client_secret = "", False
         # RFC 9700 §2.1.2: no implicit grant; the OIDC hybrid flow also returns tokens
         # in the front channel, so it goes with it.
         if self.authorization_grant_type in (self.GRANT_IMPLICIT, self.GRANT_OPENID_HYBRID):

@@ -1,9 +1,10 @@
-"""The toolkit's ACCESS_TOKEN_GENERATOR: every OAuth2 access token is an RFC 9068 JWT."""
+"""The toolkit's generators: RFC 9068 JWT access tokens, and client secrets of 256 random bits."""
 
 from django.conf import settings
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthlibRequest
 
+from accounts.oauth.hashers import generate_client_secret
 from accounts.oauth.keys import signing_key, signing_kid
 from accounts.oauth.tokens import access_token_claims, access_token_encode
 from apiproject.client_cert import certificate_confirmation
@@ -39,3 +40,10 @@ def _confirmation(request: OAuthlibRequest) -> dict[str, str] | None:
     # oauthlib's headers are a copy of the Django request's META (the toolkit's extract_headers).
     cnf |= certificate_confirmation(request.headers) or {}
     return cnf or None
+
+
+class ClientSecretGenerator:
+    """The toolkit's CLIENT_SECRET_GENERATOR_CLASS: 256-bit secrets the fast hasher recognises."""
+
+    def hash(self) -> str:
+        return generate_client_secret()

@@ -10,6 +10,7 @@ from django.urls import path, re_path
 from oauth2_provider import views as oauth2_views
 
 from accounts.oauth import views
+from accounts.oauth.client_auth import answer_client_auth_limits
 from accounts.oauth.views import refuse_nul_bytes
 from dpop import oauth as dpop
 
@@ -17,9 +18,18 @@ app_name = "oauth2_provider"  # the toolkit reverses its own URL names in this n
 
 urlpatterns = [
     path("authorize/", refuse_nul_bytes(views.AuthorizationView.as_view()), name="authorize"),
-    path("token/", refuse_nul_bytes(dpop.TokenView.as_view()), name="token"),
-    path("revoke_token/", refuse_nul_bytes(oauth2_views.RevokeTokenView.as_view()), name="revoke-token"),
-    path("introspect/", refuse_nul_bytes(views.IntrospectTokenView.as_view()), name="introspect"),
+    # Client authentication happens at these three; its failure budgets answer 429 (client_auth.py).
+    path("token/", refuse_nul_bytes(answer_client_auth_limits(dpop.TokenView.as_view())), name="token"),
+    path(
+        "revoke_token/",
+        refuse_nul_bytes(answer_client_auth_limits(oauth2_views.RevokeTokenView.as_view())),
+        name="revoke-token",
+    ),
+    path(
+        "introspect/",
+        refuse_nul_bytes(answer_client_auth_limits(views.IntrospectTokenView.as_view())),
+        name="introspect",
+    ),
     path("userinfo/", views.UserInfoView.as_view(), name="user-info"),
     re_path(
         r"^\.well-known/openid-configuration/?$",

@@ -14,6 +14,12 @@ from rest_framework.exceptions import APIException
 
 from accounts.exceptions import InvalidCredentials, TooManyLoginAttempts
 from accounts.models import OAuthApplication
+from accounts.oauth.client_auth import (
+    client_auth_budget_check,
+    client_auth_failure_record,
+    dummy_secret_check,
+    presented_credentials,
+)
 from accounts.oauth.lifecycle import GrantNoLongerValid, refresh_token_user_id, token_request_still_valid
 from accounts.selectors import user_lock
 from accounts.services.sessions import credentials_check
@@ -88,6 +94,33 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
             raise errors.TemporarilyUnavailableError(request=request) from exc
         request.user = user
         return True
+
+    def authenticate_client(self, request: OAuthlibRequest, *args, **kwargs) -> bool:
+        """Authenticate a confidential client by its secret, within its failure budgets (API.md §6).
+
+        Every caller of client authentication (the token, revocation and introspection
+        endpoints) comes through here:
+
+        1. the client_id's and the IP's failure budgets are checked first (429 when spent), so
+           no secret is hashed for a caller who has already failed too often;
+        2. a public client has no secret: a request that presents one fails without hashing;
+        3. an unknown client_id hashes a dummy secret, so it costs what a known one costs;
+        4. each failure is counted against both budgets; successes are not.
+        """
+        http_request = self.build_http_request(request)
+        client_id, secret = presented_credentials(http_request)
+        client_auth_budget_check(request=http_request, client_id=client_id)
+        client = self._load_application(client_id, request) if client_id_shaped(client_id) else None
+        if client is None:
+            dummy_secret_check(secret)
+            authenticated = False
+        elif client.client_type != OAuthApplication.CLIENT_CONFIDENTIAL:
+            authenticated = False  # RFC 6749 §2.1: a public client cannot authenticate
+        else:
+            authenticated = super().authenticate_client(request, *args, **kwargs)
+        if not authenticated:
+            client_auth_failure_record(request=http_request, client_id=client_id)
+        return authenticated
 
     def _get_key_for_token(self, token: str):
         """Return the key of the application a JWT's unverified `aud` names, or None.
