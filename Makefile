@@ -5,17 +5,24 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test lint install migrate seed bench secrets prod loadtest clean
+.PHONY: run test lint install install-dev migrate seed bench secrets prod loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# requirements.txt is what the server runs on; requirements-dev.txt adds the tests and lint.
 $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
 install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
 
 # Local development settings, so that `.venv/bin/python manage.py ...` works after `make run` too.
 # Only when there is no .env: an existing one is never touched. The settings' own default stays DEBUG off.
@@ -33,18 +40,18 @@ run: seed
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## The test suite. Set DATABASE_URL and REDIS_URL to run the PostgreSQL and Redis tests too.
-test: install
+test: install-dev
 	@# pytest exits 5 when it collects nothing: a broken suite, reported as such, never a pass.
 	DJANGO_DEBUG=0 $(BIN)/pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; fi; exit $$status
 
 ## Lint and formatting (ruff; configuration in pyproject.toml).
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 ## Per-layer cost relative to the health baseline, with queries and cache round trips.
-bench: install
+bench: install-dev
 	DJANGO_DEBUG=0 $(BIN)/python -m benchmarks.run
 
 ## Write every production secret and key file under var/secrets/ (owner-only); print the variables.
@@ -57,7 +64,7 @@ prod: install
 	$(BIN)/python -m deploy.prod
 
 ## Load benchmark through make prod's stack (nginx, gunicorn, PostgreSQL, Redis) with wrk: req/s, p50, p99 per layer.
-loadtest: install
+loadtest: install-dev
 	$(BIN)/python -m benchmarks.loadtest
 
 clean:

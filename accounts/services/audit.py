@@ -30,6 +30,10 @@ def audit_event_record(
         user_agent = request.META.get("HTTP_USER_AGENT", "")[:256]
         app = request_app(request)
         client_id = client_id or (app.client_id if app else "")
+        # Someone acting on another's credentials (staff in the admin): who did it.
+        actor = getattr(getattr(request, "_request", request), "user", None)
+        if actor is not None and actor.is_authenticated and (user is None or actor.pk != user.pk):
+            detail = {"actor": actor.get_username(), **detail}
     if user is not None and not username:
         username = user.get_username()
     event = AuditEvent.objects.create(

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import crypto
@@ -17,8 +18,13 @@ from accounts.services.audit import audit_event_record
 USAGE_BUCKET_COLUMNS = ("client_id", "key_id", "day", "route", "status_code", "ip", "user_agent")
 
 
-def api_key_issue(*, client: ApiClient, expires_at: datetime | None = None) -> tuple[ApiKey, str, str]:
-    """Issue a new key for the app; return (key, key_id, secret), the last two in the clear once."""
+def api_key_issue(
+    *, client: ApiClient, expires_at: datetime | None = None, request: HttpRequest | None = None
+) -> tuple[ApiKey, str, str]:
+    """Issue a new key for the app; return (key, key_id, secret), the last two in the clear once.
+
+    `request`, when a person does it (the admin), puts who and from where in the audit log.
+    """
     key_id, secret = crypto.generate_key_id(), crypto.generate_secret()
     key = ApiKey.objects.create(
         client=client,
@@ -27,7 +33,9 @@ def api_key_issue(*, client: ApiClient, expires_at: datetime | None = None) -> t
         encrypted_secret=crypto.encrypt_secret(secret, keys=secret_encryption_keys()),
         expires_at=expires_at,
     )
-    audit_event_record(kind=AuditEvent.Kind.KEY_CREATED, client_id=client.client_id, key_prefix=key.prefix)
+    audit_event_record(
+        kind=AuditEvent.Kind.KEY_CREATED, request=request, client_id=client.client_id, key_prefix=key.prefix
+    )
     return key, key_id, secret
 
 
@@ -58,7 +66,9 @@ def api_client_create(
 
 
 @transaction.atomic
-def api_key_rotate(*, client: ApiClient, expire_old_in: int | None = None) -> tuple[ApiKey, str, str]:
+def api_key_rotate(
+    *, client: ApiClient, expire_old_in: int | None = None, request: HttpRequest | None = None
+) -> tuple[ApiKey, str, str]:
     """Issue a new key for the app; the old ones keep working, or expire in `expire_old_in` seconds.
 
     Overlap is the point: installed copies of the app move to the new key at their own pace,
@@ -69,15 +79,17 @@ def api_key_rotate(*, client: ApiClient, expire_old_in: int | None = None) -> tu
         # Shorten the life of the old keys, never lengthen it.
         client.keys.usable().filter(Q(expires_at__isnull=True) | Q(expires_at__gt=deadline)).update(expires_at=deadline)
         key_cache_clear()
-    return api_key_issue(client=client)
+    return api_key_issue(client=client, request=request)
 
 
-def api_key_revoke(*, key: ApiKey) -> ApiKey:
+def api_key_revoke(*, key: ApiKey, request: HttpRequest | None = None) -> ApiKey:
     """Revoke one key at once; other workers stop accepting it within API_KEY_CACHE_SECONDS."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-        audit_event_record(kind=AuditEvent.Kind.KEY_REVOKED, client_id=key.client.client_id, key_prefix=key.prefix)
+        audit_event_record(
+            kind=AuditEvent.Kind.KEY_REVOKED, request=request, client_id=key.client.client_id, key_prefix=key.prefix
+        )
     key_cache_clear()
     return key
 

@@ -174,6 +174,7 @@ def test_admin_revoke_action_revokes_sessions_at_once(client, staff_user, user, 
     session.refresh_from_db()
     assert session.revoked_at is not None
     assert AuditEvent.objects.get(kind=AuditEvent.Kind.SESSION_REVOKED).detail == {
+        "actor": staff_user.username,  # who did it, beside whose session it was
         "session_id": str(session.pk),
         "reason": "admin",
     }

@@ -11,7 +11,9 @@ from tests.browser.chromium import Browser, start_chromium
 def browser(request, live_server, transactional_db) -> Iterator[Browser]:
     """Headless chromium on the live server (Django's, in this process, on the test database)."""
     driver = start_chromium()
+    # 127.0.0.1, not localhost: a loopback redirect URI must name the IP (RFC 8252 §8.3).
+    base_url = live_server.url.replace("://localhost:", "://127.0.0.1:")
     try:
-        yield Browser(driver, live_server.url, request.node.name)
+        yield Browser(driver, base_url, request.node.name)
     finally:
         driver.quit()

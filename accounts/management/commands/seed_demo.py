@@ -31,7 +31,7 @@ class Command(BaseCommand):
             "--site-url",
             action="append",
             help="where the server is reached, for Swagger UI's OAuth2 redirect URI (repeatable; "
-            "default http://127.0.0.1:$PORT and http://localhost:$PORT, PORT defaulting to 8000)",
+            "default http://127.0.0.1:$PORT, PORT defaulting to 8000; RFC 8252 §8.3 wants the IP, not localhost)",
         )
 
     def handle(self, *args, **options) -> None:
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         path = Path(settings.VAR_DIR) / "demo-credentials.json"
         saved = json.loads(path.read_text()) if path.exists() else {}
         port = os.environ.get("PORT", "8000")
-        sites = options["site_url"] or [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+        sites = options["site_url"] or [f"http://127.0.0.1:{port}"]
         with transaction.atomic():
             credentials = self._seed(saved)
             credentials["swagger_client_id"] = self._swagger_ui_app(sites)
