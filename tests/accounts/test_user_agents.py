@@ -57,7 +57,7 @@ def test_admin_form_refuses_non_re2_pattern(client):
         {
             "name": "Shop",
             "is_active": "on",
-            "allowed_user_agents": '["MyApp/(?=\\\\d)"]',
+            "allowed_user_agents": "Shop/\\d+\nMyApp/(?=\\d)",  # one rule per line
             "throttle_rate": "",
             "keys-TOTAL_FORMS": "0",
             "keys-INITIAL_FORMS": "0",

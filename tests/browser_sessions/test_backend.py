@@ -77,16 +77,20 @@ def test_admin_logout_deletes_the_row(client, staff):
     assert client.get("/admin/").status_code == 302
 
 
-def test_sign_in_page_login_then_browsable_api_then_logout(client, user):
-    # /accounts/login/ is the sign-in page of any active user (OAuth2 authorize sends people there);
-    # the browsable API then knows them by the same session cookie.
-    response = client.post("/accounts/login/", {"username": user.username, "password": DEFAULT_PASSWORD})
+@pytest.mark.parametrize(
+    ("login", "logout"),
+    [("/accounts/login/", "/accounts/logout/"), ("/api-auth/login/", "/api-auth/logout/")],
+    ids=["oauth2-sign-in-page", "browsable-api"],
+)
+def test_sign_in_then_browsable_api_then_logout(client, user, login, logout):
+    # Both sign-in pages take any active user; the browsable API then knows them by the cookie.
+    response = client.post(login, {"username": user.username, "password": DEFAULT_PASSWORD})
     assert response.status_code == 302
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     assert BrowserSession.objects.get(session_key=_sha256(key)).user == user
     whoami = client.get("/api/v1/whoami", HTTP_ACCEPT="application/json")
     assert (whoami.status_code, whoami.json()["user"]) == (200, user.username)
-    client.post("/accounts/logout/")
+    client.post(logout)
     assert not BrowserSession.objects.filter(session_key=_sha256(key)).exists()
     assert client.get("/api/v1/whoami", HTTP_ACCEPT="application/json").status_code == 401
 
