@@ -6,6 +6,7 @@ Redis from DATABASE_URL and REDIS_URL (default: the local servers on their stand
 On first run it writes the secrets (`make secrets`) and the local PKI under var/tls/.
 """
 
+import ipaddress
 import os
 import signal
 import subprocess
@@ -45,16 +46,30 @@ def production_env(*, tls_dir: Path) -> dict[str, str]:
     env = {**DEFAULTS, **os.environ}
     for name, value in secrets_ensure(VAR / "secrets").items():
         env.setdefault(name, value)  # a secret set in the environment wins over the generated one
+    proxies = env.get("DJANGO_TRUSTED_PROXIES") or "127.0.0.1"
+    if not _trusts_loopback(proxies):
+        raise SystemExit(
+            f"make prod: DJANGO_TRUSTED_PROXIES={proxies} does not include 127.0.0.1, the address nginx connects "
+            "from: the app would ignore its X-Forwarded-Proto and Client-Cert (every request would redirect)."
+        )
     env.update(
         {
             "DJANGO_DEBUG": "0",
             # nginx is the one peer whose X-Forwarded-For, X-Forwarded-Proto and Client-Cert count.
-            "DJANGO_TRUSTED_PROXIES": env.get("DJANGO_TRUSTED_PROXIES") or "127.0.0.1",
+            "DJANGO_TRUSTED_PROXIES": proxies,
             "TRANSPORT_CLIENT_CA_FILE": str(tls_dir / "client-ca.pem"),
             "TRANSPORT_CLIENT_CA_KEY_FILE": str(tls_dir / "client-ca-key.pem"),
         }
     )
     return env
+
+
+def _trusts_loopback(proxies: str) -> bool:
+    try:
+        networks = [ipaddress.ip_network(entry.strip(), strict=False) for entry in proxies.split(",") if entry.strip()]
+    except ValueError as exc:
+        raise SystemExit(f"make prod: DJANGO_TRUSTED_PROXIES: {exc}") from exc
+    return any(ipaddress.ip_address("127.0.0.1") in network for network in networks if network.version == 4)
 
 
 def database_ensure(url: str) -> None:

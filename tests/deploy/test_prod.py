@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from deploy.stack import ROOT, free_port
+from deploy.stack import ROOT, free_port, nginx_render, nginx_start, tls_ensure
 from tests.live import _database_url
 
 pytestmark = [pytest.mark.live, pytest.mark.nginx, pytest.mark.django_db(transaction=True)]
@@ -73,3 +73,25 @@ def test_make_prod_serves_https_and_stops_everything_on_ctrl_c(tmp_path):
         status = process.wait(timeout=60)
     assert status == 0
     assert not any(_port_open(port) for port in (https_port, http_port, app_port))
+
+
+def test_make_prod_refuses_a_proxy_address_it_does_not_trust(tmp_path):
+    env = {**os.environ, "PROD_VAR_DIR": str(tmp_path), "DJANGO_TRUSTED_PROXIES": "10.0.0.1"}
+    result = subprocess.run([sys.executable, "-m", "deploy.prod"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "DJANGO_TRUSTED_PROXIES=10.0.0.1 does not include 127.0.0.1" in result.stderr
+
+
+def test_nginx_refuses_to_start_without_its_certificate_naming_the_file(tmp_path):
+    tls = tls_ensure(tmp_path / "tls")
+    tls.server.unlink()
+    config = nginx_render(
+        prefix=tmp_path / "nginx",
+        tls=tls,
+        upstream="127.0.0.1:1",
+        https_port=free_port(),
+        http_port=free_port(),
+        max_body_bytes=1024,
+    )
+    with pytest.raises(RuntimeError, match="server.pem"):
+        nginx_start(config)
