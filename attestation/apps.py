@@ -7,3 +7,6 @@ class AttestationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "attestation"
     verbose_name = "Client attestation"
+
+    def ready(self) -> None:
+        from attestation import schema  # noqa: F401 - registers the OpenAPI security scheme

@@ -4,10 +4,12 @@ from rest_framework import authentication
 from rest_framework.request import Request
 
 from accounts.authentication.base import set_app
-from accounts.models import ApiClient
 from accounts.oauth.resource_server import expected_issuer
 from accounts.records import AppIdentity, request_app
-from attestation.models import ClientAttester
+from accounts.throttling import client_request_count
+from apiproject import replay
+from apiproject.exceptions import ServiceUnavailable
+from attestation.exceptions import InvalidClientAttestation
 from attestation.services import attestation_headers_present, attestation_verify
 
 
@@ -29,16 +31,30 @@ class ClientAttestationAuthentication(authentication.BaseAuthentication):
             return None
         attested = attestation_verify(
             meta=meta,
-            attesters=ClientAttester.objects.filter(api_client__isnull=False),
+            kind="api_client",
             client_id=None,
             # API.md §13: the PoP's audience is this server's issuer, on /api/v1/ as at /o/token/.
             audience=expected_issuer(request._request),
         )
-        client = ApiClient.objects.only("pk", "client_id", "throttle_rate").get(client_id=attested.client_id)
         app = AppIdentity(
-            client_id=client.client_id, scheme=self.scheme_name, client_pk=client.pk, throttle_rate=client.throttle_rate
+            client_id=attested.app.client_id,
+            scheme=self.scheme_name,
+            client_pk=attested.app.client_pk,
+            throttle_rate=attested.app.throttle_rate,
         )
-        set_app(request, app)  # counted in usage and by ClientRateThrottle like a key's request
+        # The app is known (its attester vouched for this instance): a replay below is counted
+        # in its usage as a 401, as a replayed signature is.
+        set_app(request, app)
+        # Last, in the same round trip as the app's throttle count (ClientRateThrottle reuses it),
+        # as signature nonces are: a replay spends none of its budget; the store down gives 503.
+        claim = replay.claim_key(attested.jti_namespace, attested.jti)
+        try:
+            hit = client_request_count(request, app, claim=claim, claim_ttl=attested.jti_ttl)
+        except ServiceUnavailable as exc:
+            raise replay.ReplayStoreUnavailable() from exc
+        # Taken before, or made before the replay store last lost its memory (apiproject.replay).
+        if not hit.claimed or replay.issued_before_epoch(attested.iat, hit.epoch):
+            raise InvalidClientAttestation()
         return None
 
     def authenticate_header(self, request: Request) -> str:

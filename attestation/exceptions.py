@@ -15,8 +15,3 @@ class InvalidClientAttestation(exceptions.AuthenticationFailed):
 class AttesterUnavailable(ServiceUnavailable):
     default_detail = "The attester's keys cannot be fetched; try again later."
     default_code = "attester_unavailable"
-
-
-class ReplayStoreUnavailable(ServiceUnavailable):
-    default_detail = "The replay check is unavailable; try again later."
-    default_code = "replay_store_unavailable"

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from attestation.crypto import PUBLIC_KEY_TYPES, public_key_from_pem
 from attestation.exceptions import AttesterUnavailable
-from attestation.models import ClientAttester
+from attestation.selectors import AttesterRecord
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def _jwks_client(url: str, lifespan: int, timeout: float, cooldown: float) -> jw
     return jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=lifespan, timeout=timeout, cooldown_duration=cooldown)
 
 
-def attester_key(attester: ClientAttester, kid: str | None) -> Any | None:
+def attester_key(attester: AttesterRecord, kid: str | None) -> Any | None:
     """Return the attester's public key for `kid`, or None if it has none by that id.
 
     A PEM attester has one key and ignores `kid`. A JWKS attester needs the `kid`; an unknown

@@ -5,18 +5,16 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import jwt
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
-from jwcrypto import jwk
 
 from accounts.models import ApiClient, OAuthApplication
 from apiproject import replay
 from attestation import crypto
-from attestation.exceptions import InvalidClientAttestation, ReplayStoreUnavailable
+from attestation.exceptions import InvalidClientAttestation
 from attestation.keys import attester_key
 from attestation.models import ClientAttester
+from attestation.selectors import AppKind, AttestedApp, attested_app_cache_clear, attested_app_lookup
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +25,13 @@ POP_HEADER = "HTTP_OAUTH_CLIENT_ATTESTATION_POP"
 
 @dataclass(frozen=True, slots=True)
 class Attested:
-    """A verified client attestation: the client it names and the instance key that proved it."""
+    """A verified client attestation and PoP: the app they name, and the PoP's jti to accept once."""
 
-    client_id: str
-    instance_jkt: str  # RFC 7638 thumbprint of cnf.jwk: which installed copy of the app
+    app: AttestedApp
+    jti_namespace: str  # the replay store's namespace of this client's PoPs
+    jti: str
+    iat: int  # when the PoP was made: one older than the replay store's memory is refused
+    jti_ttl: int  # seconds the jti must be kept: until the PoP's window has passed
 
 
 def client_attester_add(
@@ -51,6 +52,7 @@ def client_attester_add(
         raise ValidationError(f"No API client or OAuth2 application has the client_id {client_id!r}.")
     attester.full_clean()  # one key source, a public key, a public client, the URL's scheme
     attester.save()
+    attested_app_cache_clear()  # this process at once; the others within API_KEY_CACHE_SECONDS
     return attester
 
 
@@ -59,16 +61,18 @@ def attestation_headers_present(meta: Mapping[str, str]) -> bool:
     return ATTESTATION_HEADER in meta or POP_HEADER in meta
 
 
-def attestation_verify(
-    *, meta: Mapping[str, str], attesters: QuerySet[ClientAttester], client_id: str | None, audience: str
-) -> Attested:
-    """Verify the request's attestation and PoP and accept its jti once; return what they prove.
+def attestation_verify(*, meta: Mapping[str, str], kind: AppKind, client_id: str | None, audience: str) -> Attested:
+    """Verify the request's attestation and PoP; return what they prove.
 
-    `attesters` are the registered attesters of the app the attestation may name (filtered by
-    the caller: API clients for /api/v1/, public OAuth2 applications for /o/token/); `client_id`
-    is the one the request names, if any (draft -11 §7.5: it must be the attestation's `sub`).
-    Raises InvalidClientAttestation (401) for every refusal, AttesterUnavailable or
-    ReplayStoreUnavailable (503) when a check cannot be made: never accepted unchecked.
+    The caller then accepts the PoP's jti once (pop_jti_accept, or in the same round trip as the
+    app's throttle count on /api/v1/), last, so that neither a forged nor a stale PoP can use
+    one up (draft -11 §12.1).
+
+    `kind` says which apps may be named (API clients on /api/v1/, public OAuth2 applications at
+    /o/token/); `client_id` is the one the request names, if any (draft -11 §7.5: it must be
+    the attestation's `sub`).
+    Raises InvalidClientAttestation (401) for every refusal, AttesterUnavailable (503) when
+    the attester's keys cannot be fetched: never accepted unchecked.
     """
     now = time.time()
     leeway = settings.ATTESTATION_CLOCK_SKEW_SECONDS
@@ -79,8 +83,9 @@ def attestation_verify(
         if client_id is not None and client_id != subject:
             raise crypto.AttestationError("the attestation names another client")
         kid = crypto.unverified_header(attestation, typ=crypto.ATTESTATION_TYP).get("kid")
+        app = attested_app_lookup(kind=kind, client_id=subject)
         instance = None
-        for attester in attesters.filter(_client_id_filter(subject)):
+        for attester in app.attesters if app else ():
             key = attester_key(attester, kid)
             if key is not None:
                 instance = crypto.attestation_instance_key(attestation, key=key, client_id=subject, leeway=leeway)
@@ -99,38 +104,25 @@ def attestation_verify(
     except crypto.AttestationError as exc:
         logger.info("client attestation refused: %s", exc)
         raise InvalidClientAttestation() from exc
-    # Last, so that neither a forged nor a stale PoP can use up a jti.
-    pop_jti_accept(client_id=subject, proof=proof, now=now)
-    return Attested(client_id=subject, instance_jkt=instance_thumbprint(instance))
+    # Draft -11 §12.1: a jti is remembered for as long as its PoP would be accepted.
+    ttl = max(1, int(proof.iat + settings.ATTESTATION_POP_MAX_AGE_SECONDS + 2 * leeway - now) + 1)
+    return Attested(app=app, jti_namespace=f"attest-jti:{subject}", jti=proof.jti, iat=proof.iat, jti_ttl=ttl)
 
 
-def _client_id_filter(client_id: str) -> Q:
-    return Q(api_client__client_id=client_id, api_client__is_active=True) | Q(application__client_id=client_id)
+def pop_jti_accept(*, attested: Attested) -> None:
+    """Accept the PoP's jti once, across every worker, or raise (the replay store, apiproject.replay).
 
-
-def pop_jti_accept(*, client_id: str, proof: crypto.VerifiedPoP, now: float) -> None:
-    """Accept a PoP's jti once per client, across every worker, or raise.
-
-    Draft -11 §12.1: the server keeps the jti values it has seen for as long as the PoP would be
-    accepted (its iat plus the window). One atomic claim on the replay store (Redis: SET NX EX)
-    checks and records it, so of two workers racing with one PoP exactly one wins. If the cache
-    cannot be reached the request is refused (503).
+    One atomic SET NX EX takes it, so of two workers racing with one PoP exactly one wins; a PoP
+    made before the store last lost its memory (a Redis restart) is refused too. If the store
+    cannot be reached the request is refused (503 ReplayStoreUnavailable).
     """
-    ttl = int(proof.iat + settings.ATTESTATION_POP_MAX_AGE_SECONDS + 2 * settings.ATTESTATION_CLOCK_SKEW_SECONDS - now)
     try:
-        # apiproject.replay: also refuses a PoP issued before the store last lost its memory
-        # (a Redis restart), and never evicts a live jti from the in-process store.
         first_use = replay.nonce_claim(
-            namespace=f"attest-jti:{client_id}", value=proof.jti, ttl=max(1, ttl + 1), issued_at=proof.iat
+            namespace=attested.jti_namespace, value=attested.jti, ttl=attested.jti_ttl, issued_at=attested.iat
         )
     except replay.ReplayStoreUnavailable as exc:
         logger.warning("attestation replay store unavailable: %s", type(exc.__cause__).__name__)
-        raise ReplayStoreUnavailable() from exc
+        raise
     if not first_use:
         logger.info("client attestation refused: replayed PoP")
         raise InvalidClientAttestation()
-
-
-def instance_thumbprint(key: jwt.PyJWK) -> str:
-    """Return the RFC 7638 SHA-256 thumbprint of the instance key, base64url (as DPoP's jkt)."""
-    return jwk.JWK.from_pyca(key.key).thumbprint()

@@ -4,12 +4,11 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
-from accounts.models import OAuthApplication
 from accounts.oauth.validators import OAuth2Validator
 from apiproject.exceptions import ServiceUnavailable
 from attestation.exceptions import InvalidClientAttestation
-from attestation.models import ClientAttester
-from attestation.services import attestation_headers_present, attestation_verify
+from attestation.selectors import client_has_attester
+from attestation.services import attestation_headers_present, attestation_verify, pop_jti_accept
 
 
 class InvalidClientAttestationError(errors.InvalidClientError):
@@ -48,7 +47,7 @@ class AttestationOAuth2Validator(OAuth2Validator):
             client_id = self._attested_client_id(client_id, request)
         if not super().authenticate_client_id(client_id, request, *args, **kwargs):
             return False
-        if not attestation_headers_present(request.headers) and request.client.attesters.exists():
+        if not attestation_headers_present(request.headers) and client_has_attester(application=request.client):
             raise InvalidClientAttestationError(description="This client authenticates with a client attestation.")
         return True
 
@@ -56,12 +55,13 @@ class AttestationOAuth2Validator(OAuth2Validator):
         try:
             attested = attestation_verify(
                 meta=request.headers,
-                attesters=ClientAttester.objects.filter(application__client_type=OAuthApplication.CLIENT_PUBLIC),
+                kind="application",
                 client_id=client_id or None,
                 audience=oauth2_settings.oidc_issuer(request),
             )
+            pop_jti_accept(attested=attested)
         except InvalidClientAttestation as exc:
             raise InvalidClientAttestationError(description=str(exc.detail), request=request) from exc
         except ServiceUnavailable as exc:  # the attester's JWKS or the replay store is down
             raise AttestationUnavailableError(description=str(exc.detail), request=request) from exc
-        return attested.client_id
+        return attested.app.client_id

@@ -8,7 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from signup.permissions import HasSignupScope
 
 # Schemes that name the calling app, and schemes that name a user and need an app beside them.
-APP_SCHEMES = ("apiKey", "httpSignature")
+APP_SCHEMES = ("apiKey", "httpSignature", "mutualTLS", "clientAttestation")
 USER_SCHEMES = ("sessionToken", "jwt", "anonymousToken", "dpop")
 # A DPoP-bound token may come from /o/token/ (it names its app) as well as from /auth/token.
 ALSO_ALONE = ("dpop",)

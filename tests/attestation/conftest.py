@@ -3,6 +3,7 @@
 import pytest
 
 from attestation.keys import jwks_cache_clear
+from attestation.selectors import attested_app_cache_clear
 from tests.accounts.factories import ApiCredentials, make_api_client
 from tests.attestation.helpers import Attester, Instance, JwksServer
 
@@ -12,8 +13,10 @@ def _fresh_jwks_clients(settings):
     # Refetch at once on an unknown kid: the cooldown is a production guard, not what is tested.
     settings.ATTESTATION_JWKS_REFETCH_COOLDOWN_SECONDS = 0
     jwks_cache_clear()
+    attested_app_cache_clear()
     yield
     jwks_cache_clear()
+    attested_app_cache_clear()
 
 
 @pytest.fixture

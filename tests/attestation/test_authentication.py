@@ -9,12 +9,14 @@ import time
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.conf import settings
 from rest_framework import status
 
 from accounts.models import UsageRecord
 from accounts.usage import usage_flush
 from apiclient import instance_key_generate, instance_public_jwk
 from attestation.crypto import ATTESTATION_TYP, MAX_HEADER_BYTES, POP_TYP
+from attestation.models import ClientAttester
 from attestation.reference_attester import attester_public_pem
 from attestation.services import client_attester_add
 from tests.accounts.factories import make_api_client
@@ -102,14 +104,25 @@ def test_replayed_pop_returns_401(api_client, instance):
     assert_refused(api_client.get(WHOAMI, **headers))
 
 
-def test_replay_counts_nothing_against_the_app(api_client, instance, mobile_app):
+def test_replay_spends_none_of_the_apps_budget(api_client, attester):
+    app = make_api_client(name="Throttled mobile app", throttle_rate="2/minute")
+    attester.register_pem(app.client.client_id)
+    instance = attester.attest(app.client.client_id)
+    headers = instance.headers()
+    assert api_client.get(WHOAMI, **headers).status_code == status.HTTP_200_OK
+    assert_refused(api_client.get(WHOAMI, **headers))
+
+    assert api_client.get(WHOAMI, **instance.headers()).status_code == status.HTTP_200_OK  # 2 of 2/minute
+
+
+def test_replay_is_counted_in_usage_as_a_401(api_client, instance, mobile_app):
     headers = instance.headers()
     api_client.get(WHOAMI, **headers)
     api_client.get(WHOAMI, **headers)
     usage_flush()
 
     counts = dict(UsageRecord.objects.filter(client=mobile_app.client).values_list("status_code", "count"))
-    assert counts == {200: 1}  # the refused replay identified no app
+    assert counts == {200: 1, 401: 1}  # as a replayed signature is
 
 
 def test_expired_attestation_returns_401(api_client, attester, mobile_app):
@@ -132,6 +145,17 @@ def test_attestation_for_another_client_id_returns_401(api_client, attester, mob
 def test_attestation_of_an_inactive_app_returns_401(api_client, instance, mobile_app):
     mobile_app.client.is_active = False
     mobile_app.client.save()
+    assert_refused(api_client.get(WHOAMI, **instance.headers()))
+
+
+def test_removed_attester_is_refused_once_the_lookup_cache_expires(api_client, instance, mobile_app, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr("attestation.selectors._clock", lambda: now[0])
+    assert api_client.get(WHOAMI, **instance.headers()).status_code == status.HTTP_200_OK
+    ClientAttester.objects.filter(api_client=mobile_app.client).delete()
+
+    assert api_client.get(WHOAMI, **instance.headers()).status_code == status.HTTP_200_OK  # cached
+    now[0] += settings.API_KEY_CACHE_SECONDS + 1
     assert_refused(api_client.get(WHOAMI, **instance.headers()))
 
 
