@@ -32,6 +32,27 @@ _PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _MAX_ID_LENGTH = 255
 
 
+def _algorithms_for(key: Any) -> tuple[str, ...]:
+    """The signature algorithms that fit a public key: the token's `alg` must be one of them.
+
+    Taking `alg` from the token alone would let an attacker pair RS256 with an EC key, which
+    PyJWT answers with a TypeError, not a verification failure (a 500, not a 401).
+    """
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return {"secp256r1": ("ES256",), "secp384r1": ("ES384",), "secp521r1": ("ES512",)}.get(key.curve.name, ())
+    if isinstance(key, rsa.RSAPublicKey):
+        return ("RS256", "PS256")
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return ("EdDSA",)
+    return ()
+
+
+def _fitting_algorithm(header: dict[str, Any], key: Any, *, what: str) -> list[str]:
+    if header["alg"] not in _algorithms_for(key):
+        raise AttestationError(f"{what}: alg {header['alg']} does not fit the key")
+    return [header["alg"]]
+
+
 class AttestationError(Exception):
     """Why an attestation or its PoP is refused; the message is for logs (callers see one 401)."""
 
@@ -120,7 +141,7 @@ def attestation_instance_key(token: str, *, key: Any, client_id: str, leeway: in
         claims = jwt.decode(
             token,
             key,
-            algorithms=[header["alg"]],
+            algorithms=_fitting_algorithm(header, key, what="attestation"),
             options={"require": ["sub", "exp", "cnf"]},
             subject=client_id,
             leeway=leeway,
@@ -162,7 +183,7 @@ def verified_pop(
         claims = jwt.decode(
             token,
             key.key,
-            algorithms=[header["alg"]],
+            algorithms=_fitting_algorithm(header, key.key, what="PoP"),
             options={"require": ["aud", "jti", "iat"]},
             audience=audience,
             leeway=leeway,

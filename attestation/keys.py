@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import time
 from typing import Any
 
 import jwt
@@ -12,6 +13,12 @@ from attestation.exceptions import AttesterUnavailable
 from attestation.selectors import AttesterRecord
 
 logger = logging.getLogger(__name__)
+
+# When an attester's JWKS fails (timeout, refused, broken), every request naming that client
+# would otherwise wait out the timeout again: unauthenticated callers could tie up every sync
+# worker with one hanging attester. So a failure is remembered per process for the refetch
+# cooldown, and meanwhile the answer is 503 at once. Keyed by URL, which only operators register.
+_failed_at: dict[str, float] = {}
 
 
 @functools.lru_cache(maxsize=256)
@@ -45,19 +52,26 @@ def attester_key(attester: AttesterRecord, kid: str | None) -> Any | None:
         settings.ATTESTATION_JWKS_TIMEOUT_SECONDS,
         settings.ATTESTATION_JWKS_REFETCH_COOLDOWN_SECONDS,
     )
+    failed_at = _failed_at.get(attester.jwks_url)
+    if failed_at is not None and time.monotonic() - failed_at < settings.ATTESTATION_JWKS_REFETCH_COOLDOWN_SECONDS:
+        raise AttesterUnavailable()
     try:
         key = client.get_signing_key(kid).key
     except jwt.PyJWKClientConnectionError as exc:
+        _failed_at[attester.jwks_url] = time.monotonic()
         logger.warning("attester JWKS unavailable: %s", type(exc.__cause__).__name__)
         raise AttesterUnavailable() from exc
     except jwt.PyJWKClientError:
         return None  # no such kid, even after a refetch
     except jwt.PyJWTError as exc:  # a JWKS that is not one (bad JSON, no usable keys)
+        _failed_at[attester.jwks_url] = time.monotonic()
         logger.warning("attester JWKS unusable: %s", exc)
         raise AttesterUnavailable() from exc
+    _failed_at.pop(attester.jwks_url, None)
     return key if isinstance(key, PUBLIC_KEY_TYPES) else None
 
 
 def jwks_cache_clear() -> None:
-    """Forget the cached JWKS clients of this process (tests)."""
+    """Forget the cached JWKS clients and remembered failures of this process (tests)."""
     _jwks_client.cache_clear()
+    _failed_at.clear()

@@ -443,3 +443,47 @@ def test_replay_store_down_returns_503(api_client, instance, cache_down):
 
 def test_instance_public_jwk_has_no_private_part():
     assert "d" not in instance_public_jwk(instance_key_generate())
+
+
+# --- an alg that does not fit the key, and a hanging JWKS (found by an attack review) ------------
+
+
+def _with_alg(token: str, alg: str, typ: str) -> str:
+    """The same payload and signature under a header naming another algorithm."""
+    return b64(json.dumps({"typ": typ, "alg": alg})) + "." + token.split(".", 1)[1]
+
+
+@pytest.mark.parametrize("alg", ["RS256", "PS256", "EdDSA", "ES384"])
+def test_attestation_whose_alg_does_not_fit_the_attester_key_returns_401(api_client, instance, alg):
+    # The reference attester's key is EC P-256: only ES256 fits. RS256 made PyJWT raise a TypeError (a 500).
+    forged = _with_alg(instance.attestation, alg, ATTESTATION_TYP)
+    assert_refused(api_client.get(WHOAMI, **{ATTESTATION: forged, POP: instance.pop()}))
+
+
+@pytest.mark.parametrize("alg", ["RS256", "PS256", "EdDSA"])
+def test_pop_whose_alg_does_not_fit_the_instance_key_returns_401(api_client, instance, alg):
+    forged = _with_alg(instance.pop(), alg, POP_TYP)
+    assert_refused(api_client.get(WHOAMI, **{ATTESTATION: instance.attestation, POP: forged}))
+
+
+def test_unsigned_attestation_with_an_rsa_alg_returns_401(api_client, instance, mobile_app):
+    forged = unsigned({"typ": ATTESTATION_TYP, "alg": "RS256"}, {"sub": mobile_app.client.client_id})
+    assert_refused(api_client.get(WHOAMI, **{ATTESTATION: forged, POP: instance.pop()}))
+
+
+def test_a_failed_attester_jwks_is_not_fetched_again_within_the_cooldown(api_client, jwks_server, settings):
+    # Every request naming a client with a hanging JWKS used to wait out the timeout again: a
+    # few unauthenticated callers could hold every sync worker. Now one fetch fails, then 503 at once.
+    settings.ATTESTATION_JWKS_TIMEOUT_SECONDS = 0.5
+    settings.ATTESTATION_JWKS_REFETCH_COOLDOWN_SECONDS = 600
+    attester = Attester()
+    jwks_server.document = attester.jwks()
+    app = make_api_client(name="Hanging attester app")
+    client_attester_add(client_id=app.client.client_id, jwks_url=jwks_server.url)
+    jwks_server.hang.set()
+
+    answers = [api_client.get(WHOAMI, **attester.attest(app.client.client_id).headers()) for _ in range(4)]
+
+    assert [answer.status_code for answer in answers] == [status.HTTP_503_SERVICE_UNAVAILABLE] * 4
+    assert {answer.json()["code"] for answer in answers} == {"attester_unavailable"}
+    assert jwks_server.fetches == 1
