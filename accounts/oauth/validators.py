@@ -15,10 +15,12 @@ from rest_framework.exceptions import APIException
 from accounts.exceptions import InvalidCredentials, TooManyLoginAttempts
 from accounts.models import OAuthApplication
 from accounts.oauth.client_auth import (
+    TooManyClientAuthentications,
     client_auth_budget_check,
     client_auth_failure_record,
     dummy_secret_check,
     presented_credentials,
+    verifies_cheaply,
 )
 from accounts.oauth.lifecycle import GrantNoLongerValid, refresh_token_user_id, token_request_still_valid
 from accounts.selectors import user_lock
@@ -102,15 +104,24 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         endpoints) comes through here:
 
         1. the client_id's and the IP's failure budgets are checked first (429 when spent), so
-           no secret is hashed for a caller who has already failed too often;
+           no secret is hashed slowly for a caller who has already failed too often; over
+           budget, a generated secret (one HMAC to check) that matches still gets in;
         2. a public client has no secret: a request that presents one fails without hashing;
         3. an unknown client_id hashes a dummy secret, so it costs what a known one costs;
         4. each failure is counted against both budgets; successes are not.
         """
         http_request = self.build_http_request(request)
         client_id, secret = presented_credentials(http_request)
-        client_auth_budget_check(request=http_request, client_id=client_id)
         client = self._load_application(client_id, request) if client_id_shaped(client_id) else None
+        try:
+            client_auth_budget_check(request=http_request, client_id=client_id)
+        except TooManyClientAuthentications:
+            # Over budget, only a generated secret that matches gets through: its check costs
+            # one HMAC, so the budget has nothing to protect, and the rightful client is not
+            # locked out by other people's failures (same IP, or aimed at its client_id).
+            confidential = client is not None and client.client_type == OAuthApplication.CLIENT_CONFIDENTIAL
+            if not (confidential and verifies_cheaply(encoded=client.client_secret, secret=secret)):
+                raise
         if client is None:
             dummy_secret_check(secret)
             authenticated = False

@@ -152,13 +152,38 @@ def test_client_id_over_its_failure_budget_gets_429_before_any_hashing(client, s
         assert client_credentials(client, app.client_id, "wrong", path, REMOTE_ADDR=f"192.0.2.{n}").status_code == 401
     hashed_before = len(counted_hashes)
 
-    # From a fourth address, even with the right secret: the budget is the client_id's.
-    refused = client_credentials(client, app.client_id, secret, path, REMOTE_ADDR="192.0.2.9")
+    # From a fourth address: the budget is the client_id's. A wrong secret is refused before any slow hash...
+    refused = client_credentials(client, app.client_id, "wrong", path, REMOTE_ADDR="192.0.2.9")
 
     assert refused.status_code == 429
     assert 1 <= int(refused["Retry-After"]) <= 61
     assert refused.json()["code"] == "too_many_attempts"
-    assert len(counted_hashes) == hashed_before
+    assert "argon2" not in counted_hashes[hashed_before:]
+    # ...while the rightful client, whose generated secret costs one HMAC to check, is not locked out.
+    assert client_credentials(client, app.client_id, secret, path, REMOTE_ADDR="192.0.2.9").status_code != 429
+
+
+def test_client_with_a_chosen_secret_over_its_budget_gets_429_without_hashing(client, settings, counted_hashes):
+    settings.OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_CLIENT = "3/m"
+    call_command(
+        "createapplication",
+        "confidential",
+        "client-credentials",
+        "--name",
+        "Chosen",
+        "--client-secret",
+        "an operator-chosen secret",
+        stdout=StringIO(),
+    )
+    app = OAuthApplication.objects.get(name="Chosen")
+    for _ in range(3):
+        assert client_credentials(client, app.client_id, "wrong").status_code == 401
+    hashed_before = len(counted_hashes)
+
+    refused = client_credentials(client, app.client_id, "an operator-chosen secret")
+
+    assert refused.status_code == 429  # an Argon2 check is what the budget protects
+    assert counted_hashes[hashed_before:] == []
 
 
 def test_ip_over_its_failure_budget_gets_429_for_every_client_id(client, settings, job, counted_hashes):
@@ -168,12 +193,14 @@ def test_ip_over_its_failure_budget_gets_429_for_every_client_id(client, setting
         assert client_credentials(client, f"unknown-{n}", "wrong", REMOTE_ADDR="2001:db8::1").status_code == 401
     hashed_before = len(counted_hashes)
 
-    # Another address of the same IPv6 /64 shares the budget.
-    refused = client_credentials(client, app.client_id, secret, REMOTE_ADDR="2001:db8::2")
+    # Another address of the same IPv6 /64 shares the budget: a wrong secret gets 429 without a slow hash...
+    refused = client_credentials(client, app.client_id, "wrong", REMOTE_ADDR="2001:db8::2")
 
     assert refused.status_code == 429
     assert refused["Retry-After"]
-    assert len(counted_hashes) == hashed_before
+    assert "argon2" not in counted_hashes[hashed_before:]
+    # ...but a client behind the same address with its right generated secret is not locked out.
+    assert client_credentials(client, app.client_id, secret, REMOTE_ADDR="2001:db8::2").status_code == 200
     assert client_credentials(client, app.client_id, secret, REMOTE_ADDR="2001:db8:1::1").status_code == 200
 
 
