@@ -2,6 +2,7 @@
 and no signing key, accepts the server's access tokens by its JWKS or by introspection."""
 
 import contextlib
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -37,6 +38,11 @@ def resource_server(mode: str, issuer: str, **settings: str) -> Iterator[str]:
         **settings,
     }
     with gunicorn_server(workers=1, env=env) as url:
+        # Its in-process replay store remembers claims from its first use on, and a DPoP proof's
+        # iat has whole seconds: touch the store (the readiness check), then let that second pass,
+        # so a proof made now is not one that "predates the store's memory".
+        requests.get(f"{url}/api/v1/health/ready", timeout=10)
+        time.sleep(1.1)
         yield url
 
 
