@@ -5,6 +5,8 @@ import dataclasses
 import os
 import socket
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,9 +62,21 @@ def app_servers(count: int, *, workers: int = 2, env: dict[str, str] | None = No
         stop(processes)
 
 
+def static_files_collect() -> None:
+    """Run `collectstatic` as a deployment does before serving: WhiteNoise serves STATIC_ROOT only."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=settings.BASE_DIR,
+        env=production_env(),
+        check=True,
+        timeout=300,
+    )
+
+
 @contextlib.contextmanager
 def production_stack(tls: TlsFiles, prefix: Path, *, workers: int = 2, env: dict[str, str] | None = None):
     """Run deploy/'s gunicorn (`workers` workers) behind deploy/'s nginx; yield a Stack."""
+    static_files_collect()  # on a fresh clone there are none yet, and the admin and Swagger UI need them
     with app_servers(1, workers=workers, env=env) as (bind,):
         https_port, http_port = free_port(), free_port()
         config = nginx_render(
