@@ -2,21 +2,16 @@
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from apiproject.schema import HeaderScheme
 from dpop.schema import NAME as DPOP
 from dpop.schema import DPoPAlternative
 
 
-class ApiKeyScheme(OpenApiAuthenticationExtension):
+class ApiKeyScheme(HeaderScheme):
     target_class = "accounts.authentication.api_key.ApiKeyAuthentication"
     name = "apiKey"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "X-Api-Key",
-            "description": "The app's key id; `Authorization: Key <key_id>` works too.",
-        }
+    header = "X-Api-Key"
+    description = "The app's key id; `Authorization: Key <key_id>` works too."
 
 
 class SessionScheme(OpenApiAuthenticationExtension):
@@ -27,19 +22,15 @@ class SessionScheme(OpenApiAuthenticationExtension):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
 
 
-class HttpSignatureScheme(OpenApiAuthenticationExtension):
+class HttpSignatureScheme(HeaderScheme):
     target_class = "accounts.authentication.signature.HttpSignatureAuthentication"
     name = "httpSignature"
-
-    def get_security_definition(self, auto_schema):
-        # OpenAPI has no type for RFC 9421; describe the pair of headers as an apiKey scheme.
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Signature",
-            "description": "RFC 9421 HMAC-SHA256 signature with its Signature-Input (keyid = the key id, "
-            "created, nonce) and Content-Digest for bodies; see docs/request-signing.md.",
-        }
+    # OpenAPI has no type for RFC 9421; describe the pair of headers as an apiKey scheme.
+    header = "Signature"
+    description = (
+        "RFC 9421 HMAC-SHA256 signature with its Signature-Input (keyid = the key id, "
+        "created, nonce) and Content-Digest for bodies; see docs/request-signing.md."
+    )
 
 
 class SessionTokenScheme(OpenApiAuthenticationExtension):
