@@ -5,7 +5,5 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import (
-            receivers,  # noqa: F401 - a password change or deactivation ends credentials
-            schema,  # noqa: F401 - registers the OpenAPI security schemes
-        )
+        # Imported for their side effects: a password change or deactivation ends credentials; the OpenAPI schemes.
+        from accounts import receivers, schema  # noqa: F401

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from rest_framework.exceptions import APIException
 
 from accounts.exceptions import InvalidCredentials, TooManyLoginAttempts
-from accounts.services.sessions import credentials_check
+from accounts.services.login import credentials_check
 
 
 class LoginForm(AuthenticationForm):

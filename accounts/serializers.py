@@ -3,40 +3,7 @@
 from rest_framework import serializers
 
 from accounts.models import LoginSession
-from accounts.services.sessions import PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH
-
-
-class WhoAmISerializer(serializers.Serializer):
-    user = serializers.CharField(allow_null=True)
-    client = serializers.CharField(allow_null=True)
-    schemes = serializers.ListField(child=serializers.CharField())
-
-
-class CountSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-
-
-class DayCountSerializer(CountSerializer):
-    day = serializers.DateField()
-
-
-class RouteCountSerializer(CountSerializer):
-    route = serializers.CharField()
-
-
-class ValueCountSerializer(CountSerializer):
-    value = serializers.CharField()
-
-
-class UsageReportSerializer(serializers.Serializer):
-    client_id = serializers.CharField()
-    total = serializers.IntegerField()
-    by_day = DayCountSerializer(many=True)
-    by_route = RouteCountSerializer(many=True)
-    by_status = serializers.DictField(child=serializers.IntegerField())
-    top_user_agents = ValueCountSerializer(many=True)
-    top_ips = ValueCountSerializer(many=True)
-
+from accounts.services.login import PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH
 
 # --- Login and login sessions --------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
-"""simplejwt's token classes, signed and verified through accounts.jwt, and the JWT failures.
+"""simplejwt's token classes, signed and verified through accounts.jwt_codec, and the JWT failures.
 
 djangorestframework-simplejwt builds the payloads (`for_user`, `exp`, `iat`, `jti`, the type
-claim) and parses the `Bearer` header; accounts.jwt holds the key, the kid and the strict
+claim) and parses the `Bearer` header; accounts.jwt_codec holds the key, the kid and the strict
 checks. simplejwt reads SIMPLE_JWT once, at import, so everything that may change between
 deployments or tests (key, algorithm, issuer, audience, lifetimes) is read here when a token
 is made or checked, from the JWT_* settings.
@@ -15,7 +15,7 @@ from rest_framework import exceptions
 from rest_framework_simplejwt import backends, tokens
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken
 
-from accounts import jwt
+from accounts import jwt_codec
 
 
 class InvalidToken(exceptions.AuthenticationFailed):
@@ -25,30 +25,30 @@ class InvalidToken(exceptions.AuthenticationFailed):
 
 
 class TokenBackend(backends.TokenBackend):
-    """simplejwt's backend for one token type, with the key and strict checks of accounts.jwt."""
+    """simplejwt's backend for one token type, with the key and strict checks of accounts.jwt_codec."""
 
     def __init__(self, token_type: str) -> None:
         super().__init__(
-            jwt.jwt_algorithm(),
+            jwt_codec.jwt_algorithm(),
             audience=settings.JWT_AUDIENCE,
             issuer=settings.JWT_ISSUER,
-            leeway=jwt.LEEWAY_SECONDS,
+            leeway=jwt_codec.LEEWAY_SECONDS,
         )
         self.token_type = token_type
 
     def encode(self, payload: dict[str, Any]) -> str:
-        return jwt.jwt_encode({**payload, "iss": self.issuer, "aud": self.audience})
+        return jwt_codec.jwt_encode({**payload, "iss": self.issuer, "aud": self.audience})
 
     def decode(self, token: str | bytes, verify: bool = True) -> dict[str, Any]:
         if not verify:
             raise TokenBackendError("Tokens are always verified.")
         try:
-            return jwt.jwt_decode(token, token_type=self.token_type)
-        except jwt.ForeignToken:
+            return jwt_codec.jwt_decode(token, token_type=self.token_type)
+        except jwt_codec.ForeignToken:
             raise  # not a TokenBackendError: it reaches JWTAuthentication, which passes it on
-        except jwt.TokenExpired as exc:
+        except jwt_codec.TokenExpired as exc:
             raise TokenBackendExpiredToken("Token is expired") from exc
-        except jwt.TokenInvalid as exc:
+        except jwt_codec.TokenInvalid as exc:
             raise TokenBackendError("Token is invalid") from exc
 
 

@@ -24,7 +24,7 @@ class PayloadError(ValueError):
 def derive_payload_key(secret: str, key_id: str) -> bytes:
     """Return the 256-bit content key of an API key: HKDF-SHA256(secret, salt=key_id, info=v1 label).
 
-    The same derivation as the server's accounts.crypto.derive_payload_key (API.md §3): a key
+    The same derivation as the server's signatures.crypto.derive_payload_key (API.md §3): a key
     separate from the HMAC signing key, bound to this purpose by its `info` label.
     """
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=key_id.encode(), info=PAYLOAD_KEY_INFO).derive(

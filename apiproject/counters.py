@@ -47,7 +47,7 @@ class Hit(NamedTuple):
     epoch: float = 0.0
 
 
-# Adds commands to the hit's pipeline (the usage count, accounts.usage) and returns what reads
+# Adds commands to the hit's pipeline (the usage count, clients.usage) and returns what reads
 # their replies. It must never raise: a rider's failure must not refuse the request.
 Rider = Callable[[Pipeline, RedisCache], Callable[[list], None]]
 

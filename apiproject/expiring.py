@@ -1,7 +1,7 @@
 """A bounded map whose entries expire a fixed time after they are set.
 
 The per-process caches in front of API key lookups (accounts.selectors) and JWT verification
-(accounts.jwt) sit on every request that carries a key or a token. cachetools' TTLCache, used
+(accounts.jwt_codec) sit on every request that carries a key or a token. cachetools' TTLCache, used
 there before, keeps a linked list and enters a timer context on every access: with the lock it
 needs, about 1.5 µs per hit. With one time-to-live for every entry, insertion order is expiry
 order, so an OrderedDict is enough: a read is one dictionary lookup in C (atomic under the GIL,

@@ -7,7 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.exceptions import ParseError
 
 from apiproject.client_ip import peer_is_trusted_proxy
-from apiproject.exceptions import LengthRequired, PayloadTooLarge, error_response
+from apiproject.exceptions import LengthRequired, PayloadTooLarge
+from apiproject.handlers import error_response
 
 # What a reverse proxy tells the app about the client's connection. Any client can send these
 # headers too; they mean something only when a trusted proxy set them (overwriting the client's).

@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 ERROR_SCHEMA = {
     "type": "object",
-    "description": "An error other than field validation (apiproject.exceptions.exception_handler).",
+    "description": "An error other than field validation (apiproject.handlers.exception_handler).",
     "properties": {
         "detail": {"type": "string", "description": "Human-readable; may change between releases."},
         "code": {"type": "string", "description": "Machine-readable, such as `client_required` or `throttled`."},

@@ -33,18 +33,24 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    # Before accounts, so that its `create_api_client` (accounts' plus --client-cert) is the one run.
+    # The project's own apps, in the order they depend on each other (README "Layout"; pinned by
+    # tests/test_layout.py). transport and dpop come first so that their `create_api_client`
+    # (clients' command plus --require-dpop, plus --client-cert) is the one run, and oauth
+    # before oauth2_provider so that its templates and `createapplication` override the toolkit's.
     "transport",
-    # Before oauth2_provider, so that its templates and `createapplication` override the toolkit's.
-    "accounts",
-    "oauth2_provider",
-    "purchases",
-    "signup",
     "dpop",
+    "audit",
+    "clients",
+    "signatures",
+    "accounts",
+    "browser_sessions",
+    "oauth",
+    "oauth2_provider",
     "attestation",
+    "signup",
+    "purchases",
     "web",
     "csp",
-    "browser_sessions",
 ]
 
 MIDDLEWARE = [
@@ -62,7 +68,7 @@ MIDDLEWARE = [
     # Content-Security-Policy on every HTML page; Cache-Control: no-store on personal JSON.
     "csp.middleware.CSPMiddleware",
     "web.middleware.NoStoreMiddleware",
-    "accounts.middleware.UsageMiddleware",
+    "clients.middleware.UsageMiddleware",
 ]
 
 ROOT_URLCONF = "apiproject.urls"
@@ -128,8 +134,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
-    # Generated OAuth2 client secrets only (accounts/oauth/hashers.py); listed so their hashes verify.
-    "accounts.oauth.hashers.ClientSecretHasher",
+    # Generated OAuth2 client secrets only (oauth/hashers.py); listed so their hashes verify.
+    "oauth.hashers.ClientSecretHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -221,23 +227,23 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     # App identity first: those classes record the calling app and let the user schemes run.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.HttpSignatureAuthentication",
+        "signatures.authentication.HttpSignatureAuthentication",
         "attestation.authentication.ClientAttestationAuthentication",  # API.md §13, a mobile app's identity
-        "accounts.authentication.ApiKeyAuthentication",
+        "clients.authentication.ApiKeyAuthentication",
         # Mutual TLS: names the app by its client certificate, or enforces --require-mtls.
         "transport.authentication.MutualTlsAuthentication",
         # Then the user schemes: each returns None for headers that are not its own.
         "accounts.authentication.SessionTokenAuthentication",
         "accounts.authentication.JWTAuthentication",  # Bearer JWTs of our key; OAuth2's pass on
-        "accounts.authentication.OAuth2Authentication",  # the last Bearer scheme: 401 if not ours
+        "oauth.authentication.OAuth2Authentication",  # the last Bearer scheme: 401 if not ours
         "accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
-        "accounts.permissions.HasClient",
+        "clients.permissions.HasClient",
         "rest_framework.permissions.IsAuthenticated",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "accounts.throttling.ClientRateThrottle",
+        "clients.throttling.ClientRateThrottle",
         "accounts.throttling.SessionUserRateThrottle",  # browser sessions, which have no app
     ],
     "DEFAULT_THROTTLE_RATES": {
@@ -246,18 +252,18 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "accounts.renderers.JoseRenderer",  # Accept: application/jose, signed requests only
+        "signatures.renderers.JoseRenderer",  # Accept: application/jose, signed requests only
         "web.renderers.BrowsableAPIRenderer",  # no form where the permissions would refuse it
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "accounts.parsers.JSONParser",
+        "apiproject.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
-        "accounts.parsers.JoseParser",  # Content-Type: application/jose, signed requests only
+        "signatures.parsers.JoseParser",  # Content-Type: application/jose, signed requests only
     ],
     "DEFAULT_PAGINATION_CLASS": "apiproject.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "EXCEPTION_HANDLER": "apiproject.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "apiproject.handlers.exception_handler",
     # App AND user in each security requirement, tags per layer, summaries (web/schema.py).
     "DEFAULT_SCHEMA_CLASS": "web.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -349,7 +355,7 @@ JWT_REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.int("JWT_REFRESH_TOKEN_SECOND
 
 # simplejwt reads SIMPLE_JWT once, at import. So the key, algorithm, kid, issuer, audience and
 # lifetimes are not here: accounts.tokens reads them from the JWT_* settings above when a token
-# is made or checked, and accounts.jwt fixes the algorithm by the key's type (ES256 for the
+# is made or checked, and accounts.jwt_codec fixes the algorithm by the key's type (ES256 for the
 # default EC P-256 key). What stays here is the token's shape, which never changes.
 SIMPLE_JWT = {
     "ALGORITHM": "ES256",
@@ -360,7 +366,7 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "sub",  # RFC 7519 §4.1.2
     "TOKEN_TYPE_CLAIM": "token_type",  # "access", "refresh" or "anonymous" (RFC 8725 §3.11)
     "JTI_CLAIM": "jti",
-    "ROTATE_REFRESH_TOKENS": True,  # done by accounts.services.tokens, atomically
+    "ROTATE_REFRESH_TOKENS": True,  # done by accounts.services.refresh_tokens, atomically
     "UPDATE_LAST_LOGIN": False,  # a write per refresh for nothing
 }
 
@@ -396,9 +402,9 @@ if not 0 < SIGNUP_ANONYMOUS_TOKEN_SECONDS <= 600:
 
 # --- OAuth2 authorization server (django-oauth-toolkit; docs/oauth2.md) ------------------------
 
-# The toolkit's application model plus a `first_party` flag (accounts/models/oauth.py). Swapped
+# The toolkit's application model plus a `first_party` flag (oauth/models.py). Swapped
 # before the first migration: swapping it later means migrating every token table.
-OAUTH2_PROVIDER_APPLICATION_MODEL = "accounts.OAuthApplication"
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.OAuthApplication"
 
 # RFC 9700 §2.4: the password grant MUST NOT be used. Legacy switch: when on, confidential apps
 # marked first-party (and registered for that grant) may use it; every other app still may not.
@@ -408,12 +414,12 @@ OAUTH2_ALLOW_PASSWORD_GRANT = env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=Fa
 # names, and always on a separate resource server, which must know whom to trust.
 OAUTH2_ISSUER = env.str("OAUTH2_ISSUER", default="")
 # Failed client authentications at /o/token/, /o/revoke_token/ and /o/introspect/, checked
-# before any secret is hashed (accounts/oauth/client_auth.py).
+# before any secret is hashed (oauth/client_auth.py).
 OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_CLIENT = env.str("OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_CLIENT", default="20/m")
 OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_IP = env.str("OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_IP", default="20/m")
 OAUTH2_REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.int("OAUTH2_REFRESH_TOKEN_SECONDS", default=14 * 86400))
 
-# How this API checks OAuth2 access tokens (accounts/oauth/resource_server.py):
+# How this API checks OAuth2 access tokens (oauth/resource_server.py):
 #   "local"          this process is the authorization server: its own public key, no I/O;
 #   "jwks"           a separate resource server: the issuer's keys from OAUTH2_JWKS_URL, cached;
 #   "introspection"  a separate resource server: RFC 7662 at OAUTH2_INTROSPECTION_URL, as a
@@ -454,9 +460,9 @@ if OAUTH2_RESOURCE_SERVER_MODE == "introspection" and not (
 
 def _oidc_rsa_private_key_pem() -> str:
     # Called on first use, not at import: the key comes from OIDC_RSA_PRIVATE_KEY_FILE through
-    # accounts.keys (which generates a dev key under var/ in debug), and a resource server that
+    # apiproject.keys (which generates a dev key under var/ in debug), and a resource server that
     # never signs anything runs without it.
-    from accounts.oauth.keys import signing_key_pem
+    from oauth.keys import signing_key_pem
 
     return signing_key_pem()
 
@@ -484,15 +490,15 @@ OAUTH2_PROVIDER = {
     "ALLOW_URI_WILDCARDS": False,  # redirect URIs match exactly
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_SECONDS", default=300),
     # Access tokens are RFC 9068 JWTs; refresh tokens stay random strings, checked in the database.
-    "ACCESS_TOKEN_GENERATOR": "accounts.oauth.generators.access_token_generator",
+    "ACCESS_TOKEN_GENERATOR": "oauth.generators.access_token_generator",
     "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
-    # accounts.oauth.validators.OAuth2Validator, plus attestation-based client authentication.
+    # oauth.validators.OAuth2Validator, plus attestation-based client authentication.
     "OAUTH2_VALIDATOR_CLASS": "attestation.validators.AttestationOAuth2Validator",
     # Both discovery documents; draft-ietf-oauth-attestation-based-client-auth registers the third.
     "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
     "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
     # Generated secrets are 256 random bits, hashed fast (HMAC-SHA-256); chosen ones with Argon2.
-    "CLIENT_SECRET_GENERATOR_CLASS": "accounts.oauth.generators.ClientSecretGenerator",
+    "CLIENT_SECRET_GENERATOR_CLASS": "oauth.generators.ClientSecretGenerator",
     "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
     "SCOPES": {
         "purchases:read": "Read your purchases",

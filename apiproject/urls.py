@@ -4,15 +4,17 @@ from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path, re_path
 
-from accounts.oauth.views import LoginView
-from accounts.views_tokens import JwksView
+from accounts.views import JwksView
 from apiproject import views
+from oauth.views import LoginView
 from web import views as web_views
 
 api_v1 = [
     path("", web_views.ApiRootView.as_view(), name="api-root"),
     re_path(r"^health/?$", views.HealthView.as_view(), name="health"),
     re_path(r"^health/ready/?$", views.ReadinessView.as_view(), name="health-ready"),
+    re_path(r"^whoami/?$", views.WhoAmIView.as_view(), name="whoami"),
+    path("", include("clients.urls")),
     path("", include("accounts.urls")),
     path("", include("purchases.urls")),
     path("signup/", include("signup.urls")),
@@ -33,12 +35,12 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     # The OAuth2 / OpenID Connect server, and the sign-in page its authorize endpoint sends people to.
-    path("o/", include("accounts.oauth.urls", namespace="oauth2_provider")),
+    path("o/", include("oauth.urls", namespace="oauth2_provider")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
 ]
 
-handler400 = "apiproject.exceptions.handler400"
-handler403 = "apiproject.exceptions.handler403"
-handler404 = "apiproject.exceptions.handler404"
-handler500 = "apiproject.exceptions.handler500"
+handler400 = "apiproject.handlers.handler400"
+handler403 = "apiproject.handlers.handler403"
+handler404 = "apiproject.handlers.handler404"
+handler500 = "apiproject.handlers.handler500"

@@ -3,14 +3,13 @@
 from rest_framework import authentication
 from rest_framework.request import Request
 
-from accounts.authentication.base import set_app
-from accounts.oauth.resource_server import expected_issuer
-from accounts.records import AppIdentity, request_app
-from accounts.throttling import client_request_count
 from apiproject import replay
 from apiproject.exceptions import ServiceUnavailable
+from apiproject.identity import AppIdentity, request_app, set_app
 from attestation.exceptions import InvalidClientAttestation
 from attestation.services import attestation_headers_present, attestation_verify
+from clients.throttling import client_request_count
+from oauth.resource_server import expected_issuer
 
 
 class ClientAttestationAuthentication(authentication.BaseAuthentication):

@@ -20,7 +20,7 @@ class ClientAttester(models.Model):
     """
 
     api_client = models.ForeignKey(
-        "accounts.ApiClient", null=True, blank=True, on_delete=models.CASCADE, related_name="attesters"
+        "clients.ApiClient", null=True, blank=True, on_delete=models.CASCADE, related_name="attesters"
     )
     application = models.ForeignKey(
         settings.OAUTH2_PROVIDER_APPLICATION_MODEL,

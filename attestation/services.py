@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from accounts.models import ApiClient, OAuthApplication
 from apiproject import replay
 from attestation import crypto
 from attestation.exceptions import InvalidClientAttestation
 from attestation.keys import attester_key
 from attestation.models import ClientAttester
 from attestation.selectors import AppKind, AttestedApp, attested_app_cache_clear, attested_app_lookup
+from clients.models import ApiClient
+from oauth.models import OAuthApplication
 
 logger = logging.getLogger(__name__)
 

@@ -4,11 +4,11 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
-from accounts.oauth.validators import OAuth2Validator
 from apiproject.exceptions import ServiceUnavailable
 from attestation.exceptions import InvalidClientAttestation
 from attestation.selectors import client_has_attester
 from attestation.services import attestation_headers_present, attestation_verify, pop_jti_accept
+from oauth.validators import OAuth2Validator
 
 
 class InvalidClientAttestationError(errors.InvalidClientError):

@@ -6,7 +6,7 @@ from functools import cached_property
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.services import api_client_create
+from clients.services import api_client_create
 
 PASSWORD = "bench-password-not-secret-123"
 

@@ -50,9 +50,10 @@ def _fixtures(base: str, ca: Path, count: int) -> dict[str, list[str]]:
     import requests
     from django.contrib.auth import get_user_model
 
-    from accounts.models import OAuthApplication
-    from accounts.services import api_client_create, token_pair_obtain
-    from apiclient import HttpSignatureAuth
+    from accounts.services.refresh_tokens import token_pair_obtain
+    from apiclient.signing import HttpSignatureAuth
+    from clients.services import api_client_create
+    from oauth.models import OAuthApplication
     from purchases.models import Purchase
 
     client, _, key_id, secret = api_client_create(name="loadtest")

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from benchmarks.run import _variants, benchmark_database, variant_makers
 
 STEPS = {
-    "accounts.authentication.signature": ("request_message", "api_key_lookup", "identify_app", "nonce_accept"),
-    "accounts.signatures": (
+    "signatures.authentication": ("request_message", "api_key_lookup", "identify_app", "nonce_accept"),
+    "signatures.message_signatures": (
         "parse_signature",
         "check_coverage",
         "check_freshness",
@@ -57,8 +57,8 @@ def main() -> None:
     with benchmark_database():
         import importlib
 
-        from accounts import signatures
         from benchmarks.harness import run
+        from signatures import message_signatures as signatures
 
         makers = variant_makers(_variants(["key", "signature"]))
 

@@ -7,11 +7,11 @@ three places they let a project in:
    Django request (its public URL, its method), and its thumbprint handed to oauthlib in the
    WSGI environ under JKT_ENVIRON_KEY, which no client can set (client headers arrive as
    HTTP_*), and which the toolkit copies into the oauthlib request's headers.
-2. The request validator (accounts.oauth.validators calls the `*_check` functions below): an
+2. The request validator (oauth.validators calls the `*_check` functions below): an
    app that requires DPoP gets no token without a proof; a bound refresh family refreshes
    only with a proof by its key; a new refresh family is bound; the response's token_type
    becomes DPoP.
-3. The access token generator (accounts.oauth.generators) writes `cnf.jkt` into the JWT.
+3. The access token generator (oauth.generators) writes `cnf.jkt` into the JWT.
 
 Errors use RFC 6749 §5.2's format with RFC 9449's `invalid_dpop_proof` code (400).
 """

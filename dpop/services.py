@@ -8,11 +8,11 @@ import uuid
 from django.http import HttpRequest
 from rest_framework.request import Request
 
-from accounts.records import request_app
-from accounts.throttling import client_request_count
 from apiproject import replay
 from apiproject.counters import fixed_window_hit
 from apiproject.exceptions import ServiceUnavailable
+from apiproject.identity import request_app
+from clients.throttling import client_request_count
 from dpop.exceptions import InvalidDPoPProof, ReplayStoreUnavailable
 from dpop.models import BoundRefreshFamily, DPoPRequirement
 from dpop.proofs import MAX_AGE_SECONDS, Proof

@@ -3,7 +3,7 @@
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from accounts.permissions import TokenHasScope
+from oauth.permissions import TokenHasScope
 
 
 class IsOwner(permissions.BasePermission):

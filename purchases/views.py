@@ -3,7 +3,7 @@
 from rest_framework import viewsets
 from rest_framework.permissions import IsAuthenticated
 
-from accounts.permissions import HasClient
+from clients.permissions import HasClient
 from purchases.models import Purchase
 from purchases.permissions import HasPurchaseScope, IsOwner
 from purchases.serializers import PurchaseSerializer

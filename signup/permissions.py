@@ -3,8 +3,8 @@
 from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 
-from accounts.authentication.anonymous import AnonymousTokenAuthentication
-from accounts.exceptions import InsufficientScope
+from apiproject.exceptions import InsufficientScope
+from signup.authentication import AnonymousTokenAuthentication
 from signup.services import SIGNUP_SCOPE
 
 

@@ -5,9 +5,10 @@ import logging
 from django.core.cache import caches
 from django.db.models import Q
 
-from accounts.models import ApiClient, User
+from accounts.models import User
 from apiproject.counters import CACHE_ERRORS
 from apiproject.exceptions import ServiceUnavailable
+from clients.models import ApiClient
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import User
-from accounts.services.sessions import PASSWORD_MAX_LENGTH
+from accounts.services.login import PASSWORD_MAX_LENGTH
 
 USERNAME_MAX_LENGTH = User._meta.get_field("username").max_length
 EMAIL_MAX_LENGTH = 254  # RFC 5321 §4.5.3.1.3: the longest path a mail server must accept

@@ -10,13 +10,16 @@ from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from rest_framework import exceptions, status
 
-from accounts.authentication.anonymous import TOKEN_TYPE, InvalidAnonymousToken
-from accounts.jwt import jwt_claims, jwt_encode
-from accounts.models import ApiClient, AuditEvent, User
-from accounts.services import audit_event_record
+from accounts.jwt_codec import jwt_claims, jwt_encode
+from accounts.models import User
 from apiproject.counters import CACHE_ERRORS
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+from clients.models import ApiClient
 from dpop.binding import cnf_claims
-from signup.captcha import CaptchaInvalid, get_captcha_backend
+from signup.authentication import TOKEN_TYPE
+from signup.captcha.base import CaptchaInvalid, get_captcha_backend
+from signup.exceptions import InvalidAnonymousToken
 from signup.selectors import TokenStoreUnavailable, consumed_token_key, person_exists
 
 logger = logging.getLogger(__name__)
@@ -41,7 +44,7 @@ def anonymous_token_issue(
 ) -> tuple[str, int]:
     """Issue an anonymous signup token for the app; return (token, lifetime in seconds).
 
-    Signed like the user tokens (accounts.jwt), with `sub` "anon:<uuid>", `token_type`
+    Signed like the user tokens (accounts.jwt_codec), with `sub` "anon:<uuid>", `token_type`
     "anonymous", `scope` "signup", the app's `client_id` and `signup_proof`, the proof that
     bought it ("captcha" or "attestation"), so that limits and audit can tell them apart; it
     lives at most ten minutes. With `jkt` it is bound to that DPoP key (`cnf.jkt`, API.md §12).

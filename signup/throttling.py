@@ -5,11 +5,11 @@ import time
 from django.conf import settings
 from rest_framework.request import Request
 
-from accounts.authentication.anonymous import AnonymousTokenAuthentication
-from accounts.records import request_app
-from accounts.throttling import FixedWindowThrottle, parse_rate
 from apiproject.client_ip import client_ip, ip_limit_key
 from apiproject.counters import Hit, fixed_window_hit
+from apiproject.identity import request_app
+from clients.throttling import FixedWindowThrottle, parse_rate
+from signup.authentication import AnonymousTokenAuthentication
 
 
 class SettingRateThrottle(FixedWindowThrottle):
@@ -44,7 +44,7 @@ class IpRateThrottle(SettingRateThrottle):
 
 
 class ClientSignupRateThrottle(SettingRateThrottle):
-    """Limits each app, on top of its general rate (accounts.throttling.ClientRateThrottle)."""
+    """Limits each app, on top of its general rate (clients.throttling.ClientRateThrottle)."""
 
     def ident(self, request: Request) -> str | None:
         app = request_app(request)

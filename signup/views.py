@@ -7,14 +7,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import AnonymousTokenAuthentication, ApiKeyAuthentication, HttpSignatureAuthentication
-from accounts.permissions import HasClient
-from accounts.throttling import ClientRateThrottle
 from apiproject.client_ip import client_ip
 from attestation.authentication import ClientAttestationAuthentication
+from clients.authentication import ApiKeyAuthentication
+from clients.permissions import HasClient
+from clients.throttling import ClientRateThrottle
 from dpop.binding import issue_binding
+from signatures.authentication import HttpSignatureAuthentication
 from signup import serializers
-from signup.captcha import CaptchaInvalid, get_captcha_backend
+from signup.authentication import AnonymousTokenAuthentication
+from signup.captcha.base import CaptchaInvalid, get_captcha_backend
 from signup.permissions import HasSignupScope
 from signup.selectors import person_exists, signup_proof_policy
 from signup.services import person_create, signup_session_start

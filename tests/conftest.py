@@ -8,14 +8,15 @@ from django.db import connection
 from django_redis.cache import RedisCache
 from rest_framework.test import APIClient
 
-from accounts.jwt import verified_cache_clear
-from accounts.selectors import key_cache_clear
-from accounts.services import login_session_create
-from accounts.usage import usage_discard
+from accounts.jwt_codec import verified_cache_clear
+from accounts.services.login import login_session_create
 from apiproject.replay import replay_epoch_forget
+from clients.selectors import key_cache_clear
+from clients.usage import usage_discard
 from deploy.stack import nginx_check
-from tests.accounts.factories import ApiCredentials, UserFactory, make_api_client
-from tests.browser.chromium import chromium_missing
+from tests.accounts.factories import UserFactory
+from tests.browser.helpers import chromium_missing
+from tests.clients.factories import ApiCredentials, make_api_client
 from transport.selectors import transport_cache_clear
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"

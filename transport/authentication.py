@@ -3,9 +3,8 @@
 from rest_framework import authentication
 from rest_framework.request import Request
 
-from accounts.authentication.base import set_app
-from accounts.records import request_app
-from apiproject.client_cert import MalformedClientCertificate, client_certificate_der
+from apiproject.identity import request_app, set_app
+from transport.client_cert import MalformedClientCertificate, client_certificate_der
 from transport.crypto import der_thumbprint
 from transport.exceptions import InvalidClientCertificate, MtlsRequired
 from transport.selectors import certificate_lookup, mtls_required

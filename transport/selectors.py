@@ -7,8 +7,8 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.records import AppIdentity
 from apiproject.expiring import ExpiringMap
+from apiproject.identity import AppIdentity
 from transport.models import ClientCertificate, MutualTlsPolicy
 
 # Per process, bounded and short-lived like the key cache (accounts.selectors): a certificate

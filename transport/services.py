@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.models import ApiClient
+from clients.models import ApiClient
 from transport import crypto
 from transport.models import ClientCertificate, MutualTlsPolicy
 from transport.selectors import transport_cache_clear

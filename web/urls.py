@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from accounts.oauth.views import LoginView
+from oauth.views import LoginView
 
 app_name = "rest_framework"
 

@@ -4,12 +4,13 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import AuditEvent, User
-from accounts.oauth.lifecycle import oauth2_tokens_revoke_for_user
+from accounts.models import User
 from accounts.selectors import user_lock
-from accounts.services.audit import audit_event_record
-from accounts.services.sessions import login_sessions_revoke_all
-from accounts.services.tokens import refresh_tokens_revoke_for_user
+from accounts.services.login import login_sessions_revoke_all
+from accounts.services.refresh_tokens import refresh_tokens_revoke_for_user
+from accounts.signals import credentials_revoking
+from audit.models import AuditEvent
+from audit.services import audit_event_record
 
 
 @transaction.atomic
@@ -18,7 +19,8 @@ def user_credentials_revoke(*, user: User, reason: str, request: HttpRequest | N
 
     - login session tokens (`Authorization: Token`): revoked;
     - JWT refresh tokens, every family on every app: revoked;
-    - OAuth2 refresh tokens (and their access tokens' rows) and unexchanged codes: revoked;
+    - OAuth2 refresh tokens (and their access tokens' rows) and unexchanged codes: revoked, by
+      the oauth app's receiver of `credentials_revoking` (accounts/signals.py);
     - Django browser sessions: `credentials_revoked_at` enters their auth hash
       (User.get_session_auth_hash), so each one is flushed at its next request, whatever the
       session store keeps as its key.
@@ -34,8 +36,9 @@ def user_credentials_revoke(*, user: User, reason: str, request: HttpRequest | N
     ended = {
         "sessions": login_sessions_revoke_all(user=user),
         "refresh_tokens": refresh_tokens_revoke_for_user(user=user),
-        "oauth2_refresh_tokens": oauth2_tokens_revoke_for_user(user=user),
     }
+    for _, counts in credentials_revoking.send(sender=User, user=user):
+        ended.update(counts)
     User.objects.filter(pk=user.pk).update(credentials_revoked_at=now)
     user.credentials_revoked_at = now
     kind = AuditEvent.Kind.LOGOUT_ALL if reason == "logout_all" else AuditEvent.Kind.CREDENTIALS_REVOKED

@@ -2,7 +2,7 @@
 
 import requests
 
-from apiclient import ClientAttestationAuth, instance_key_generate, instance_public_jwk
+from apiclient.attestation import ClientAttestationAuth, instance_key_generate, instance_public_jwk
 from attestation import reference_attester
 from attestation.services import client_attester_add
 from benchmarks.harness import BenchRequest

@@ -16,7 +16,7 @@ def build(ctx):
     from django.conf import settings
     from jwcrypto import jwk
 
-    from accounts.services import token_pair_obtain
+    from accounts.services.refresh_tokens import token_pair_obtain
     from apiclient.dpop import DPoPKey
 
     key = DPoPKey()

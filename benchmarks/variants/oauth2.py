@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.test import Client
 
-from accounts.models import OAuthApplication
 from benchmarks.harness import BenchRequest
+from oauth.models import OAuthApplication
 
 REDIRECT_URI = "https://bench.example/callback"
 

@@ -11,8 +11,8 @@ URL = "http://testserver/api/v1/whoami"
 def build(ctx):
     from oauth2_provider.settings import oauth2_settings
 
-    from accounts.models import OAuthApplication
     from apiclient.dpop import DPoPKey
+    from oauth.models import OAuthApplication
 
     app = OAuthApplication(
         name="Benchmark DPoP app",

@@ -6,7 +6,7 @@ from benchmarks.harness import BenchRequest
 
 
 def build(ctx):
-    from accounts.services import login_session_create
+    from accounts.services.login import login_session_create
     from purchases.models import Purchase
 
     Purchase.objects.bulk_create(

@@ -2,7 +2,7 @@
 
 import requests
 
-from apiclient import HttpSignatureAuth
+from apiclient.signing import HttpSignatureAuth
 from benchmarks.harness import BenchRequest
 
 URL = "http://testserver/api/v1/whoami"

@@ -2,7 +2,9 @@
 
 import abc
 
+from django.conf import settings
 from django.core.cache import caches
+from django.utils.module_loading import import_string
 from rest_framework import exceptions, status
 
 from apiproject.counters import CACHE_ERRORS
@@ -50,3 +52,16 @@ def captcha_answer_use(mark: str, *, ttl: int) -> None:
         ) from exc
     if not first_use:
         raise CaptchaInvalid()
+
+
+BACKENDS = {
+    "altcha": "signup.captcha.altcha_backend.AltchaBackend",
+    "turnstile": "signup.captcha.siteverify.TurnstileBackend",
+    "hcaptcha": "signup.captcha.siteverify.HCaptchaBackend",
+}
+
+
+def get_captcha_backend() -> CaptchaBackend:
+    """Return the configured backend: "altcha" (default), "turnstile", "hcaptcha" or a dotted path."""
+    name = getattr(settings, "SIGNUP_CAPTCHA_BACKEND", "altcha")
+    return import_string(BACKENDS.get(name, name))()

@@ -1,11 +1,8 @@
-"""Factories for users and API clients."""
-
-from typing import NamedTuple
+"""Factories for users."""
 
 import factory
 
-from accounts.models import ApiClient, ApiKey, User
-from accounts.services import api_client_create
+from accounts.models import User
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -23,15 +20,3 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
-
-
-class ApiCredentials(NamedTuple):
-    client: ApiClient
-    key: ApiKey
-    key_id: str
-    secret: str
-
-
-def make_api_client(name: str = "Test app", **policy) -> ApiCredentials:
-    """Register an app through the real service, returning its clear-text credentials once."""
-    return ApiCredentials(*api_client_create(name=name, **policy))

@@ -15,10 +15,15 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.models import AuditEvent, LoginSession, OAuthApplication, RefreshTokenRecord, User
-from accounts.services import login_session_create, token_pair_obtain, user_credentials_revoke
-from tests.accounts.factories import DEFAULT_PASSWORD, ApiCredentials
-from tests.accounts.oauth2 import code_flow_tokens, make_application, refresh_grant
+from accounts.models import LoginSession, RefreshTokenRecord, User
+from accounts.services.credentials import user_credentials_revoke
+from accounts.services.login import login_session_create
+from accounts.services.refresh_tokens import token_pair_obtain
+from audit.models import AuditEvent
+from oauth.models import OAuthApplication
+from tests.accounts.factories import DEFAULT_PASSWORD
+from tests.clients.factories import ApiCredentials
+from tests.oauth.helpers import code_flow_tokens, make_application, refresh_grant
 
 NEW_PASSWORD = "a-new-passphrase-nobody-guesses-42"
 WHOAMI = "/api/v1/whoami"
@@ -240,7 +245,7 @@ def test_deactivated_user_gets_no_new_token_even_without_the_signal(held, api_ke
 
 
 def test_deactivated_user_cannot_exchange_an_authorization_code(user):
-    from tests.accounts.oauth2 import REDIRECT_URI, authorization_code, make_pkce
+    from tests.oauth.helpers import REDIRECT_URI, authorization_code, make_pkce
 
     browser = Client()
     browser.force_login(user)

@@ -10,8 +10,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import status
 
-from accounts import crypto
-from accounts.models import AuditEvent, LoginSession
+from accounts.crypto import token_digest
+from accounts.models import LoginSession
+from audit.crypto import audit_username_digest
+from audit.models import AuditEvent
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 
 LOGIN = "/api/v1/auth/login"
@@ -86,7 +88,7 @@ def test_token_has_256_bits_and_database_keeps_only_its_digest(app_client, user)
     token = login(app_client, user.username).json()["token"]
     assert len(base64.urlsafe_b64decode(token + "=")) == 32
     session = LoginSession.objects.get(user=user)
-    assert session.token_digest == crypto.token_digest(token)
+    assert session.token_digest == token_digest(token)
     stored = [str(value) for value in LoginSession.objects.values_list().get()]
     assert not any(token in value for value in stored)
 
@@ -161,7 +163,7 @@ def test_failed_login_of_unknown_name_is_audited_by_digest_only(app_client, api_
     login(app_client, "mallory", "guess", REMOTE_ADDR="198.51.100.7")
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.LOGIN_FAILED)
     assert (event.username, event.client_id, event.ip, event.user) == (
-        "unknown:" + crypto.audit_username_digest("mallory", secret=settings.SECRET_KEY),
+        "unknown:" + audit_username_digest("mallory", secret=settings.SECRET_KEY),
         api_key.client.client_id,
         "198.51.100.7",
         None,

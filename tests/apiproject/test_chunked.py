@@ -7,11 +7,12 @@ import pytest
 import requests
 from rest_framework import status
 
-from accounts.services import login_session_create
+from accounts.services.login import login_session_create
 from apiproject.chunked import ChunkedBodyMiddleware
 from purchases.models import Purchase
-from tests.accounts.factories import UserFactory, make_api_client
-from tests.live import gunicorn_server
+from tests.accounts.factories import UserFactory
+from tests.clients.factories import make_api_client
+from tests.helpers import gunicorn_server
 
 PURCHASES = "/api/v1/purchases/"
 NEW = {"item": "Chunked book", "quantity": 2, "unit_price": "5.00"}

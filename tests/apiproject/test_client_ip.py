@@ -3,10 +3,10 @@
 import pytest
 from rest_framework import status
 
-from accounts.models import UsageRecord
-from accounts.usage import usage_flush
 from apiproject.client_ip import forwarded_client, ip_limit_key, parse_address, parse_networks
-from tests.signup.client import SESSION, solved_captcha
+from clients.models import UsageRecord
+from clients.usage import usage_flush
+from tests.signup.helpers import SESSION, solved_captcha
 
 PROXIES = parse_networks(("10.0.0.0/8", "2001:db8:ffff::/48"))
 WHOAMI = "/api/v1/whoami"

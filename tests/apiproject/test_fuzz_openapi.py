@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from accounts.services import login_session_create
+from accounts.services.login import login_session_create
 from apiproject.wsgi import application
 from tests.signup.factories import make_anonymous_token
 

@@ -11,8 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from apiproject.replay import ReplayStoreUnavailable, nonce_claim, replay_epoch_forget
 from apiproject.startup import redis_eviction_problem, replay_store_check
-from tests.accounts.signing import send, sign
-from tests.live import ROOT, gunicorn_server, redis_server
+from tests.helpers import ROOT, gunicorn_server, redis_server
+from tests.signatures.helpers import send, sign
 
 WHOAMI = "http://testserver/api/v1/whoami"
 
@@ -44,7 +44,7 @@ def _send_past_reconnect(api_client, headers: dict[str, str]):
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("tests.accounts.signature_urls")
+@pytest.mark.urls("tests.signatures.urls")
 def test_signed_request_replayed_after_a_redis_restart_is_refused(api_client, api_key, private_redis):
     headers = sign("GET", WHOAMI, key_id=api_key.key_id, secret=api_key.secret)
     assert send(api_client, "GET", WHOAMI, headers).status_code == 200

@@ -10,9 +10,9 @@ import requests
 from django.db import connection
 from rest_framework import status
 
-from accounts.services import login_session_create
+from accounts.services.login import login_session_create
 from purchases.models import Purchase
-from tests.live import _database_url, gunicorn_server
+from tests.helpers import _database_url, gunicorn_server
 
 WHOAMI = "/api/v1/whoami"
 

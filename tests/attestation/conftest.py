@@ -4,8 +4,8 @@ import pytest
 
 from attestation.keys import jwks_cache_clear
 from attestation.selectors import attested_app_cache_clear
-from tests.accounts.factories import ApiCredentials, make_api_client
 from tests.attestation.helpers import Attester, Instance, JwksServer
+from tests.clients.factories import ApiCredentials, make_api_client
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from apiclient import ClientAttestationAuth, instance_key_generate, instance_public_jwk
+from apiclient.attestation import ClientAttestationAuth, instance_key_generate, instance_public_jwk
 from attestation import reference_attester
 from attestation.crypto import ATTESTATION_TYP, POP_TYP
 from attestation.services import client_attester_add

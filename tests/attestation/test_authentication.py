@@ -12,15 +12,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
 from rest_framework import status
 
-from accounts.models import UsageRecord
-from accounts.usage import usage_flush
-from apiclient import instance_key_generate, instance_public_jwk
+from apiclient.attestation import instance_key_generate, instance_public_jwk
 from attestation.crypto import ATTESTATION_TYP, MAX_HEADER_BYTES, POP_TYP
 from attestation.models import ClientAttester
 from attestation.reference_attester import attester_public_pem
 from attestation.services import client_attester_add
-from tests.accounts.factories import make_api_client
+from clients.models import UsageRecord
+from clients.usage import usage_flush
 from tests.attestation.helpers import Attester
+from tests.clients.factories import make_api_client
 
 pytestmark = pytest.mark.django_db
 

@@ -10,13 +10,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
-from accounts.models import ApiClient, OAuthApplication
-from apiclient import instance_key_generate, instance_public_jwk
+from apiclient.attestation import instance_key_generate, instance_public_jwk
 from attestation.models import ClientAttester
 from attestation.reference_attester import attester_key_generate, attester_public_pem
-from tests.accounts.factories import make_api_client
-from tests.accounts.oauth2 import make_application
+from clients.models import ApiClient
+from oauth.models import OAuthApplication
 from tests.attestation.helpers import Instance
+from tests.clients.factories import make_api_client
+from tests.oauth.helpers import make_application
 
 pytestmark = pytest.mark.django_db
 

@@ -5,14 +5,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.live import gunicorn_server, replay
+from tests.helpers import gunicorn_server, replay
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 
 def _attested_whoami(base_url: str, instance) -> requests.PreparedRequest:
     request = requests.Request("GET", f"{base_url}/api/v1/whoami").prepare()
-    return instance.auth(audience=f"{base_url}/o")(request)  # apiclient.ClientAttestationAuth
+    return instance.auth(audience=f"{base_url}/o")(request)  # apiclient.attestation.ClientAttestationAuth
 
 
 def test_pop_replayed_against_another_worker_returns_401(instance, mobile_app):

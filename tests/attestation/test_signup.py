@@ -3,10 +3,10 @@
 import pytest
 from rest_framework import status
 
-from accounts.jwt import jwt_decode
-from accounts.models import ApiClient
-from tests.accounts.factories import make_api_client
-from tests.signup.client import CAPTCHA, FIND_PERSON, SESSION, solve, solved_captcha
+from accounts.jwt_codec import jwt_decode
+from clients.models import ApiClient
+from tests.clients.factories import make_api_client
+from tests.signup.helpers import CAPTCHA, FIND_PERSON, SESSION, solve, solved_captcha
 
 pytestmark = pytest.mark.django_db
 

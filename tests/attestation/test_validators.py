@@ -7,10 +7,10 @@ import pytest
 from django.test import Client
 from requests_oauthlib import OAuth2Session
 
-from accounts.models import OAuthApplication
+from oauth.models import OAuthApplication
 from tests.accounts.factories import DEFAULT_PASSWORD
-from tests.accounts.oauth2 import REDIRECT_URI, authorization_code, consent, make_application, make_pkce
 from tests.attestation.helpers import Attester
+from tests.oauth.helpers import REDIRECT_URI, authorization_code, consent, make_application, make_pkce
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.chromium import Browser, start_chromium
+from tests.browser.helpers import Browser, start_chromium
 
 
 @pytest.fixture

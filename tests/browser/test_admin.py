@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import ApiClient, ApiKey, AuditEvent, UsageRecord
+from audit.models import AuditEvent
+from clients.models import ApiClient, ApiKey, UsageRecord
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
-from tests.browser.chromium import Browser
+from tests.browser.helpers import Browser
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +21,7 @@ def test_app_lifecycle_in_the_admin(browser: Browser):
     browser.find_text("Site administration", "h1")
     assert browser.find("#user-tools a[href='/']").text.upper() == "VIEW SITE"
 
-    browser.get("/admin/accounts/apiclient/add/")
+    browser.get("/admin/clients/apiclient/add/")
     browser.fill({"name": "Browser shop", "allowed_user_agents": "^ShopApp/\\d+\n^ShopBot/1"})
     browser.screenshot("add-app")
     browser.click("input[name=_save]")
@@ -41,7 +42,7 @@ def test_app_lifecycle_in_the_admin(browser: Browser):
         client=client, key=first_key, day=timezone.now().date() - timedelta(days=1), route="api/v1/whoami",
         status_code=200, ip="127.0.0.1", user_agent="ShopApp/1", count=5,
     )  # fmt: skip
-    browser.get(f"/admin/accounts/apiclient/{client.pk}/change/")
+    browser.get(f"/admin/clients/apiclient/{client.pk}/change/")
     browser.find_text("By route", "h4")
     browser.screenshot("app-page-with-usage")
     browser.find("#id_overlap").send_keys("in 1 hour")

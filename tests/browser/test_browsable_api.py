@@ -4,7 +4,7 @@ import pytest
 
 from purchases.models import Purchase
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
-from tests.browser.chromium import Browser
+from tests.browser.helpers import Browser
 
 pytestmark = pytest.mark.browser
 

@@ -4,8 +4,8 @@ import pytest
 import requests
 
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
-from tests.accounts.oauth2 import make_application, make_pkce, redirect_params
-from tests.browser.chromium import Browser
+from tests.browser.helpers import Browser
+from tests.oauth.helpers import make_application, make_pkce, redirect_params
 
 pytestmark = pytest.mark.browser
 

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from selenium.webdriver.common.by import By
 
-from tests.accounts.factories import make_api_client
-from tests.browser.chromium import Browser
+from tests.browser.helpers import Browser
+from tests.clients.factories import make_api_client
 
 pytestmark = pytest.mark.browser
 

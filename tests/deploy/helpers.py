@@ -13,7 +13,7 @@ from pathlib import Path
 from django.conf import settings
 
 from deploy.stack import TlsFiles, free_port, gunicorn_start, nginx_render, nginx_start, stop, wait_until_serving
-from tests.live import _database_url
+from tests.helpers import _database_url
 
 
 @dataclasses.dataclass(frozen=True)

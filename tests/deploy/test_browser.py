@@ -3,7 +3,7 @@
 import pytest
 
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
-from tests.browser.chromium import Browser, start_chromium
+from tests.browser.helpers import Browser, start_chromium
 
 pytestmark = [pytest.mark.live, pytest.mark.nginx, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,9 +11,10 @@ from itertools import cycle
 import pytest
 import requests
 
-from accounts.services import api_key_revoke
-from apiclient import HttpSignatureAuth
-from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory, make_api_client
+from apiclient.signing import HttpSignatureAuth
+from clients.services import api_key_revoke
+from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.clients.factories import make_api_client
 from tests.deploy.helpers import app_servers
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]

@@ -6,8 +6,9 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from apiclient import HttpSignatureAuth
-from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory, make_api_client
+from apiclient.signing import HttpSignatureAuth
+from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.clients.factories import make_api_client
 from tests.transport.helpers import client_cert, expired_cert, new_ca
 from transport.crypto import certificate_load, certificate_pem, private_key_load, private_key_pem
 from transport.services import client_certificate_add

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from deploy.stack import ROOT, free_port, nginx_render, nginx_start, tls_ensure
-from tests.live import _database_url
+from tests.helpers import _database_url
 
 pytestmark = [pytest.mark.live, pytest.mark.nginx, pytest.mark.django_db(transaction=True)]
 

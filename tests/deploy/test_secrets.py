@@ -39,7 +39,7 @@ def test_secrets_rerun_keeps_every_secret(tmp_path):
 
 
 def _start_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
-    code = "import django; django.setup(); from accounts.keys import jwt_private_key, oidc_rsa_private_key; "
+    code = "import django; django.setup(); from apiproject.keys import jwt_private_key, oidc_rsa_private_key; "
     code += "jwt_private_key(); oidc_rsa_private_key()"
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
 

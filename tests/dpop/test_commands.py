@@ -6,8 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from accounts.models import OAuthApplication
 from dpop.selectors import dpop_required
+from oauth.models import OAuthApplication
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 import requests
 from requests_oauth2client import DPoPToken, OAuth2Client
 
-from accounts.models import OAuthApplication
-from tests.accounts.oauth2 import CLIENT_SECRET, REDIRECT_URI, consent, make_application
+from oauth.models import OAuthApplication
+from tests.oauth.helpers import CLIENT_SECRET, REDIRECT_URI, consent, make_application
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the server is live_server, another thread
 

@@ -5,11 +5,13 @@ import base64
 import jwt as pyjwt
 import pytest
 
-from accounts.models import OAuthApplication
 from apiclient.dpop import DPoPKey
 from dpop.models import BoundRefreshFamily
 from dpop.services import dpop_requirement_set
-from tests.accounts.oauth2 import (
+from oauth.models import OAuthApplication
+from tests.dpop.helpers import TESTSERVER, thumbprint
+from tests.dpop.test_jwt_binding import assert_dpop_refusal, call
+from tests.oauth.helpers import (
     CLIENT_SECRET,
     REDIRECT_URI,
     authorization_code,
@@ -17,8 +19,6 @@ from tests.accounts.oauth2 import (
     make_introspector,
     make_pkce,
 )
-from tests.dpop.helpers import TESTSERVER, thumbprint
-from tests.dpop.test_jwt_binding import assert_dpop_refusal, call
 
 TOKEN_URL = TESTSERVER + "/o/token/"
 WHOAMI = "/api/v1/whoami"

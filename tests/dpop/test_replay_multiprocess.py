@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from accounts.services import token_pair_obtain
+from accounts.services.refresh_tokens import token_pair_obtain
 from apiclient.dpop import DPoPKey
 from tests.dpop.helpers import thumbprint
-from tests.live import gunicorn_server
+from tests.helpers import gunicorn_server
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

@@ -4,7 +4,7 @@ import pytest
 import requests
 
 from apiclient.dpop import DPoPKey
-from tests.accounts.oauth2 import (
+from tests.oauth.helpers import (
     CLIENT_SECRET,
     REDIRECT_URI,
     authorization_code,
@@ -12,7 +12,7 @@ from tests.accounts.oauth2 import (
     make_introspector,
     make_pkce,
 )
-from tests.accounts.test_oauth2_resource_server import resource_server
+from tests.oauth.test_resource_server import resource_server
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the authorization server is live_server
 

@@ -6,7 +6,7 @@ import pytest
 from apiclient.dpop import DPoPKey
 from tests.dpop.helpers import TESTSERVER, thumbprint
 from tests.dpop.test_jwt_binding import assert_dpop_refusal, call
-from tests.signup.client import FIND_PERSON, SESSION, solved_captcha
+from tests.signup.helpers import FIND_PERSON, SESSION, solved_captcha
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.accounts.factories import ApiCredentials
+from tests.clients.factories import ApiCredentials
 from tests.signup.factories import make_anonymous_token
 
 

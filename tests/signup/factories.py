@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from accounts.jwt import jwt_claims, jwt_encode
+from accounts.jwt_codec import jwt_claims, jwt_encode
 from signup.services import anonymous_token_issue
 
 

@@ -13,10 +13,10 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import status
 
 from apiproject.exceptions import ServiceUnavailable
-from signup.captcha import CaptchaInvalid, get_captcha_backend
-from signup.captcha.altcha import MAX_PAYLOAD_CHARS, AltchaBackend, altcha_hmac_key
+from signup.captcha.altcha_backend import MAX_PAYLOAD_CHARS, AltchaBackend, altcha_hmac_key
+from signup.captcha.base import CaptchaInvalid, get_captcha_backend
 from signup.captcha.siteverify import HCaptchaBackend, TurnstileBackend
-from tests.signup.siteverify import SiteverifyServer, siteverify_server
+from tests.signup.helpers import SiteverifyServer, siteverify_server
 
 HMAC_KEY = "test-altcha-hmac-key"
 TTL = 300

@@ -9,10 +9,12 @@ from django.db import connection
 from rest_framework import status
 from rest_framework.test import APIClient
 
-from accounts.models import AuditEvent, User
-from tests.accounts.factories import ApiCredentials, UserFactory
-from tests.signup.client import CREATE_PERSON, FIND_PERSON
+from accounts.models import User
+from audit.models import AuditEvent
+from tests.accounts.factories import UserFactory
+from tests.clients.factories import ApiCredentials
 from tests.signup.factories import make_anonymous_token
+from tests.signup.helpers import CREATE_PERSON, FIND_PERSON
 
 pytestmark = pytest.mark.django_db
 

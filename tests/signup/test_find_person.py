@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import status
 from rest_framework.test import APIClient
 
-from tests.accounts.factories import UserFactory, make_api_client
-from tests.signup.client import CREATE_PERSON, FIND_PERSON
+from tests.accounts.factories import UserFactory
+from tests.clients.factories import make_api_client
 from tests.signup.factories import make_anonymous_token
+from tests.signup.helpers import CREATE_PERSON, FIND_PERSON
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,9 @@ import requests
 from rest_framework import status
 
 from accounts.models import User
-from tests.accounts.factories import ApiCredentials
-from tests.live import gunicorn_server
-from tests.signup.client import CAPTCHA, CREATE_PERSON, FIND_PERSON, SESSION, signup_token, solve
-from tests.signup.siteverify import siteverify_server
+from tests.clients.factories import ApiCredentials
+from tests.helpers import gunicorn_server
+from tests.signup.helpers import CAPTCHA, CREATE_PERSON, FIND_PERSON, SESSION, signup_token, siteverify_server, solve
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from altcha import create_challenge
 from rest_framework import status
 from rest_framework.test import APIClient
 
-from accounts.jwt import jwt_decode, jwt_kid
-from tests.accounts.factories import make_api_client
-from tests.signup.client import CAPTCHA, SESSION, solve, solved_captcha
+from accounts.jwt_codec import jwt_decode, jwt_kid
+from tests.clients.factories import make_api_client
+from tests.signup.helpers import CAPTCHA, SESSION, solve, solved_captcha
 
 pytestmark = pytest.mark.django_db
 

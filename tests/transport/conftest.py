@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.accounts.factories import make_api_client
+from tests.clients.factories import make_api_client
 from tests.transport.helpers import client_cert, new_ca
 from transport.crypto import certificate_pem, private_key_pem
 from transport.services import client_certificate_add

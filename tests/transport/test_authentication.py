@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from tests.accounts.factories import make_api_client
+from tests.clients.factories import make_api_client
 from tests.transport.helpers import client_cert, expired_cert, new_ca
 from transport.models import ClientCertificate
 from transport.services import client_certificate_add, mtls_policy_set

@@ -3,9 +3,9 @@
 import jwt
 import pytest
 
-from accounts.models import OAuthApplication
+from oauth.models import OAuthApplication
 from tests.accounts.factories import DEFAULT_PASSWORD
-from tests.accounts.oauth2 import CLIENT_SECRET, make_application
+from tests.oauth.helpers import CLIENT_SECRET, make_application
 from tests.transport.helpers import client_cert
 
 pytestmark = pytest.mark.django_db

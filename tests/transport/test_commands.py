@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.models import ApiClient
-from tests.accounts.factories import make_api_client
+from clients.models import ApiClient
+from tests.clients.factories import make_api_client
 from tests.transport.helpers import client_cert, expired_cert, new_ca
 from transport.crypto import certificate_load, certificate_signed_by, certificate_thumbprint
 from transport.models import ClientCertificate, MutualTlsPolicy

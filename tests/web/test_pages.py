@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
-from accounts.models import AuditEvent
+from audit.models import AuditEvent
 from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.purchases.factories import PurchaseFactory
 from web.views import openapi_schema

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from accounts.models import OAuthApplication
+from oauth.models import OAuthApplication
 from web.views import openapi_schema
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}

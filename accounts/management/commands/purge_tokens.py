@@ -8,7 +8,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from accounts.services import login_sessions_purge, refresh_tokens_purge
+from accounts.services.login import login_sessions_purge
+from accounts.services.refresh_tokens import refresh_tokens_purge
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.models import ApiClient
+from clients.models import ApiClient
 from transport.services import client_certificate_add
 
 

@@ -1,10 +1,10 @@
-"""`create_api_client NAME ... [--client-cert FILE.pem] [--require-mtls]`: accounts' command plus mutual TLS."""
+"""`create_api_client NAME ... [--client-cert FILE.pem] [--require-mtls]`: dpop's command plus mutual TLS."""
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 
-from accounts.management.commands import create_api_client
-from accounts.models import ApiClient
+from clients.models import ApiClient
+from dpop.management.commands import create_api_client
 from transport.management.commands.add_client_certificate import read_certificate
 from transport.services import client_certificate_add, mtls_policy_set
 
@@ -25,6 +25,7 @@ class Command(create_api_client.Command):
 
     def client_created(self, client: ApiClient, options: dict) -> None:
         """Bind the certificate inside the creation's transaction: a refused certificate leaves no app."""
+        super().client_created(client, options)
         if self.certificate is None:
             return
         try:

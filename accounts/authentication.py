@@ -1,0 +1,153 @@
+"""How a user is recognised: session tokens (`Token`), JWTs (`Bearer`, `DPoP`) and browser sessions."""
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import authentication
+from rest_framework.request import Request
+from rest_framework_simplejwt import authentication as simplejwt_authentication
+from rest_framework_simplejwt.exceptions import TokenError
+
+from accounts import jwt_codec
+from accounts.exceptions import InvalidSessionToken
+from accounts.models import LoginSession, User
+from accounts.selectors import login_session_by_token, token_user
+from accounts.services.login import login_session_touch
+from accounts.tokens import AccessToken, InvalidToken
+from apiproject.exceptions import MalformedCredentials
+from apiproject.identity import request_app
+from clients.authentication import authorization_credential, authorization_header
+from clients.exceptions import ClientMismatch
+from dpop.binding import SCHEME as DPOP_SCHEME
+from dpop.binding import cnf_jkt, token_binding_check
+from dpop.exceptions import CHALLENGE as DPOP_CHALLENGE
+from transport.client_cert import certificate_binding_holds, cnf_thumbprint
+
+TOKEN_MAX_LENGTH = 128  # issued tokens are 43 characters; anything far longer is not ours
+
+
+class SessionTokenAuthentication(authentication.BaseAuthentication):
+    """Authenticates the user of a login session by its bearer token.
+
+    One indexed query per request (the token's digest, joined to its user), with no cache in
+    front, so a revoked token is refused by every worker process from the next request on.
+    `request.auth` is the LoginSession.
+    """
+
+    keyword = "Token"
+    scheme_name = "token"
+
+    def authenticate(self, request: Request) -> tuple[User, LoginSession] | None:
+        token = authorization_credential(request, self.keyword, max_length=TOKEN_MAX_LENGTH)
+        if token is None:
+            return None
+        return self.authenticate_credentials(request, token)
+
+    def authenticate_credentials(self, request: Request, token: str) -> tuple[User, LoginSession]:
+        session = login_session_by_token(token)
+        now = timezone.now()
+        # Unknown, revoked, expired and idle tokens and inactive users all read the same.
+        if (
+            session is None
+            or not session.is_live(now=now, idle_timeout=settings.LOGIN_SESSION_IDLE_TIMEOUT)
+            or not session.user.is_active
+        ):
+            raise InvalidSessionToken()
+        # A token belongs to the app the user signed in through (as JWTs do, section 5), so a
+        # token lifted from one app cannot be replayed under another app's key.
+        app = request_app(request)
+        if app is not None and app.client_id != session.client_id:
+            raise ClientMismatch()
+        login_session_touch(session=session)
+        return session.user, session
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'
+
+
+class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
+    """Authenticates the user named by a JWT access token, bound to the app presenting it.
+
+    The app must identify itself as well (X-Api-Key or a signature, handled before this class);
+    a token obtained by another app gets 401 `client_mismatch`. The signature is checked
+    without I/O; the user is then read by primary key (see `get_user`), so a deactivated or
+    deleted user's access token gets 401 at once (docs/jwt_codec.md).
+    """
+
+    scheme_name = "jwt"
+    www_authenticate_realm = "api"
+    user_model = User
+
+    def __init__(self) -> None:
+        # simplejwt looks the user model up on every instantiation (every request); get_user
+        # below builds the user from the token and never uses it.
+        pass
+
+    def authenticate(self, request: Request) -> tuple[User, AccessToken] | None:
+        header = self.get_header(request)
+        if header is None:
+            return None
+        raw_token = self.get_raw_token(header)
+        if raw_token is None:
+            return None  # another scheme (Key, Token, Basic, ...)
+        try:
+            token = self.get_validated_token(raw_token)
+        except jwt_codec.ForeignToken:
+            return None  # an OAuth2 access token: OAuth2Authentication's to verify
+        app = request_app(request)
+        if app is not None and app.client_id != token["client_id"]:
+            raise ClientMismatch()
+        scheme = header.split()[0].lower().decode("ascii")
+        token_binding_check(request, scheme=scheme, token=raw_token.decode("ascii"), jkt=cnf_jkt(token.payload))
+        if not certificate_binding_holds(cnf_thumbprint(token.payload), request._request.META):
+            raise InvalidToken()  # RFC 8705 §3: bound to a client certificate this request lacks
+        return self.get_user(token), token
+
+    def get_header(self, request: Request) -> bytes | None:
+        # simplejwt reads request.META through DRF's Request proxy; this reads it directly.
+        # It reads Authorization only: SIMPLE_JWT["AUTH_HEADER_NAME"] is left at its default.
+        return authorization_header(request) or None
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        parts = header.split()
+        # RFC 9110 §11.1: the scheme name is case-insensitive.
+        if not parts or parts[0].lower() not in (b"bearer", DPOP_SCHEME.encode()):
+            return None
+        if len(parts) != 2 or not parts[1].isascii():
+            raise MalformedCredentials("Authorization: Bearer (or DPoP) takes exactly one ASCII token.")
+        return parts[1]
+
+    def get_validated_token(self, raw_token: bytes) -> AccessToken:
+        try:
+            return AccessToken(raw_token)
+        except TokenError as exc:
+            raise InvalidToken() from exc
+
+    def get_user(self, validated_token: AccessToken) -> User:
+        """Return the token's user if they still exist and are active; otherwise 401.
+
+        One primary-key query: a user deactivated or deleted since the token was issued is
+        refused at once (a deleted user's id would otherwise reach a foreign key as a 500), and
+        every field (`is_staff`, `email`, ...) is read fresh, never copied into the token.
+        """
+        sub = validated_token["sub"]
+        user = token_user(sub) if isinstance(sub, str) else None
+        if user is None:
+            raise InvalidToken()  # reads like any other dead token
+        return user
+
+    def authenticate_header(self, request: Request) -> str:
+        # RFC 6750 §3: the Bearer challenge; every scheme's challenge goes into the 401.
+        return f'Bearer realm="{self.www_authenticate_realm}", {DPOP_CHALLENGE}'
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication, named for `whoami` and exempt from app identity."""
+
+    scheme_name = "session"
+
+    def authenticate(self, request: Request):
+        # Without a session cookie there is no session to load: skip the session store and the
+        # user lookup that DRF's class would trigger on every API call made with other schemes.
+        if settings.SESSION_COOKIE_NAME not in request._request.COOKIES:
+            return None
+        return super().authenticate(request)

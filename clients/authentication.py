@@ -1,0 +1,109 @@
+"""App keys: `X-Api-Key: <key_id>.<secret>`, and what every app-identity scheme shares (the key's policy)."""
+
+from django.http import HttpRequest
+from rest_framework import HTTP_HEADER_ENCODING, authentication
+from rest_framework.request import Request
+
+from apiproject.exceptions import MalformedCredentials
+from apiproject.identity import AppIdentity, request_app
+from clients.exceptions import InvalidApiKey, SignatureRequired, UserAgentRejected
+from clients.records import KeyRecord
+from clients.selectors import api_key_lookup
+
+MAX_USER_AGENT_LENGTH = 512  # longer agents are refused before any regular expression runs
+
+
+def authorization_header(request: Request | HttpRequest) -> bytes:
+    """Return the Authorization header as bytes, b"" if absent (DRF's get_authorization_header).
+
+    Read from the Django request's META directly: every scheme in the chain asks, and DRF's
+    Request proxies each attribute it lacks through __getattr__.
+    """
+    header = getattr(request, "_request", request).META.get("HTTP_AUTHORIZATION", b"")
+    return header.encode(HTTP_HEADER_ENCODING) if isinstance(header, str) else header
+
+
+def authorization_credential(request: Request, keyword: str, *, max_length: int | None = None) -> str | None:
+    """Return the credential of `Authorization: <keyword> <credential>`, or None for another scheme.
+
+    RFC 9110 §11.1: the scheme name is case-insensitive. A header of this scheme that is not
+    exactly one ASCII credential (of at most `max_length` bytes) is malformed: 401, never a 500.
+    """
+    parts = authorization_header(request).split()
+    if not parts or parts[0].lower() != keyword.lower().encode():
+        return None
+    if len(parts) != 2:
+        raise MalformedCredentials(f"Authorization: {keyword} takes exactly one credential.")
+    if max_length is not None and len(parts[1]) > max_length:
+        raise MalformedCredentials(f"The {keyword} credential is too long.")
+    try:
+        return parts[1].decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise MalformedCredentials(f"The {keyword} credential must be ASCII.") from exc
+
+
+def identify_app(request: Request, record: KeyRecord | None, *, scheme: str) -> AppIdentity:
+    """Check that the key may call now and from this agent, then record the app on the request.
+
+    The app is stored on the Django request (`request.app`), not returned as DRF's `auth`, so
+    that the user schemes after it in DEFAULT_AUTHENTICATION_CLASSES still run: a request can
+    carry an app key and a user credential together.
+    """
+    if record is None or not record.is_usable():
+        raise InvalidApiKey()
+    user_agent = request._request.META.get("HTTP_USER_AGENT", "")
+    if len(user_agent) > MAX_USER_AGENT_LENGTH or not record.allows_user_agent(user_agent):
+        raise UserAgentRejected()
+    app = record.identity(scheme)
+    request._request.app = app
+    return app
+
+
+KEY_ID_MAX_LENGTH = 128
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """Identifies the calling app by its key id; never authenticates a user.
+
+    Returns None even on success, after recording the app on the request, so that a user
+    scheme later in the list can authenticate the person in the same request.
+    """
+
+    keyword = "Key"
+    header = "HTTP_X_API_KEY"
+    scheme_name = "key"
+
+    def authenticate(self, request: Request) -> None:
+        key_id = self._key_id(request)
+        if key_id is None:
+            return None
+        record = api_key_lookup(key_id)
+        identify_app(request, record, scheme=self.scheme_name)
+        if record.require_signature:
+            raise SignatureRequired()
+        return None
+
+    def _key_id(self, request: Request) -> str | None:
+        if request_app(request) is not None:
+            return None  # a signature already identified the app
+        meta = request._request.META
+        parts = authorization_header(request).split()
+        if parts and parts[0].lower() == self.keyword.lower().encode():
+            if len(parts) != 2:
+                raise MalformedCredentials("Authorization: Key takes exactly one key id.")
+            value = parts[1]
+        elif self.header in meta:
+            value = meta[self.header].encode("latin-1", errors="replace").strip()
+            if not value or b" " in value:
+                raise MalformedCredentials("X-Api-Key takes exactly one key id.")
+        else:
+            return None
+        if len(value) > KEY_ID_MAX_LENGTH:
+            raise MalformedCredentials("Key id is too long.")
+        try:
+            return value.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise MalformedCredentials("Key id must be ASCII.") from exc
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'
