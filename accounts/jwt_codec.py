@@ -1,7 +1,8 @@
 """JSON Web Tokens signed with this server's key: kid, JWKS, strict encoding and decoding.
 
-No ORM and no DRF: access, refresh and anonymous signup tokens all go through these functions.
-The rules are those of RFC 8725 (JWT Best Current Practices):
+No ORM and no DRF: access, refresh and anonymous signup tokens all go through these functions,
+and `jwt_verify` is the one verifier of every JWT this server accepts, OAuth2 access tokens
+(accounts.oauth.tokens) included. The rules are those of RFC 8725 (JWT Best Current Practices):
 
 - The algorithm is fixed by the key's type, never read from the token (§3.1): an EC P-256 key
   signs ES256, Ed25519 EdDSA, RSA RS256. `alg: none` and HMAC tokens "signed" with the public
@@ -11,7 +12,8 @@ The rules are those of RFC 8725 (JWT Best Current Practices):
 - Every token is typed (§3.11): claim `token_type` is "access", "refresh" or "anonymous", and a
   decoder states the one type it accepts, so a refresh token is never taken for an access token.
 - `iss`, `aud`, `sub`, `exp`, `iat`, `jti` and `client_id` are required; times are integers;
-  a small leeway absorbs clock skew between this server's own workers.
+  a small leeway absorbs clock skew between this server's own workers. PyJWT's `jwt.decode`
+  checks the signature and the registered claims.
 - Size is checked before any parsing, so a 100 KB "token" costs a length comparison.
 
 Verification is remembered per process for tokens that pass (see `_verified`), which makes a
@@ -24,6 +26,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,7 +50,9 @@ __all__ = [
     "jwt_claims",
     "jwt_decode",
     "jwt_encode",
+    "jwt_header",
     "jwt_kid",
+    "jwt_verify",
     "unverified_token_type",
     "verified_cache_clear",
 ]
@@ -55,10 +60,10 @@ __all__ = [
 MAX_TOKEN_LENGTH = 8 * 1024  # ours are under 1 KB; anything near this is an attack or a mistake
 LEEWAY_SECONDS = 10  # clock skew tolerated on exp, nbf and iat between this server's workers
 TYPE = "JWT"  # header `typ` of every token signed here
+TYPES = frozenset({TYPE.lower()})  # jwt_header compares `typ` in lower case
 OAUTH2_ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})  # RFC 9068 §2.1
 ALLOWED_HEADER = frozenset({"alg", "kid", "typ"})
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "jti", "client_id", "token_type")
-STRING_CLAIMS = ("iss", "aud", "sub", "jti", "client_id", "token_type")
 TIME_CLAIMS = ("exp", "iat", "nbf")
 MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
 
@@ -66,11 +71,12 @@ MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
 # segments), JSON serialization and non-ASCII input before any decoding happens.
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
-# Tokens this process has verified, by token and by what it was verified against (key, iss,
-# aud): a client sends the same access token for its whole life, and checking its signature
-# again each time costs more than the rest of the request. Only tokens that passed are kept,
-# so a flood of forgeries cannot fill it; exp is checked again on every use. Bounded, and an
-# entry is dropped after VERIFIED_CACHE_SECONDS whatever the token's own lifetime.
+# Tokens this process has verified, by token and by what it was verified against (algorithm,
+# typ, iss, aud, required claims; the key is asked for again on every use): a client sends the
+# same access token for its whole life, and checking its signature again each time costs more
+# than the rest of the request. Only tokens that passed are kept, so a flood of forgeries
+# cannot fill it; exp is checked again on every use. Bounded, and an entry is dropped after
+# VERIFIED_CACHE_SECONDS whatever the token's own lifetime.
 VERIFIED_CACHE_SIZE = 4096
 VERIFIED_CACHE_SECONDS = 300
 _verified = ExpiringMap(maxsize=VERIFIED_CACHE_SIZE, ttl=VERIFIED_CACHE_SECONDS)
@@ -198,63 +204,140 @@ def jwt_decode(token: str | bytes, *, token_type: str) -> dict[str, Any]:
     """
     if isinstance(token, bytes):
         token = token.decode("ascii", errors="replace")
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise TokenInvalid("token too long")
-    if not COMPACT_JWS.fullmatch(token):
-        raise TokenInvalid("not a signed JWT in compact serialization")
-
-    signing_key = _signing_key()
-    cache_key = (token, signing_key.kid, settings.JWT_ISSUER, settings.JWT_AUDIENCE)
-    claims = _verified.get(cache_key)
-    if claims is None:
-        claims = _verify(token)
-        _verified.set(cache_key, claims)
-    elif claims["exp"] <= time.time() - LEEWAY_SECONDS:
-        # Only exp can change its verdict as time passes: nbf and iat were already in the past.
-        raise TokenExpired("expired")
+    try:
+        claims = jwt_verify(
+            token,
+            keys=_verifying_key,
+            algorithm=jwt_algorithm(),
+            types=TYPES,
+            issuer=settings.JWT_ISSUER,
+            audience=settings.JWT_AUDIENCE,
+            required=REQUIRED_CLAIMS,
+            members=ALLOWED_HEADER,
+        )
+    except TokenInvalid as exc:
+        if not isinstance(exc, TokenExpired) and _is_foreign(token):
+            raise ForeignToken("an OAuth2 access token") from exc
+        raise
     if claims["token_type"] != token_type:
         raise TokenInvalid(f"not a {token_type} token")
-    return dict(claims)  # a copy: the cached claims are shared
+    return claims
 
 
-def _verify(token: str) -> dict[str, Any]:
-    header = _segment_json(token.partition(".")[0])
-    if not isinstance(header, dict):
-        raise TokenInvalid("malformed header")
-    keys = _verifying_keys()
-    kid = header.get("kid")
-    if not isinstance(kid, str) or kid not in keys:
-        typ = header.get("typ")
-        if isinstance(kid, str) and isinstance(typ, str) and typ.lower() in OAUTH2_ACCESS_TOKEN_TYPES:
-            raise ForeignToken("an OAuth2 access token")
-        raise TokenInvalid("unknown key")
-    key = keys[kid]
-    if set(header) - ALLOWED_HEADER or header.get("alg") != key.algorithm or header.get("typ") != TYPE:
+def _verifying_key(kid: str) -> PublicKeyTypes | None:
+    key = _verifying_keys().get(kid)
+    return key.public if key is not None else None
+
+
+def _is_foreign(token: str) -> bool:
+    # Typed as an OAuth2 access token and naming a key that is not ours: the OAuth2 scheme's.
+    try:
+        header = _header(token)
+    except TokenInvalid:
+        return False
+    kid, typ = header.get("kid"), header.get("typ")
+    return (
+        isinstance(kid, str)
+        and kid not in _verifying_keys()
+        and isinstance(typ, str)
+        and typ.lower() in OAUTH2_ACCESS_TOKEN_TYPES
+    )
+
+
+def jwt_header(
+    token: str, *, algorithm: str, types: frozenset[str], members: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """Return the JOSE header of a token, unverified, if it may be verified at all; else raise TokenInvalid.
+
+    Only to choose the key: the size and shape come first, then `typ` must be one of `types`
+    (compared in lower case, RFC 7515 §4.1.9), `alg` must be `algorithm` (RFC 8725 §3.1: never
+    the token's choice), `kid` must be a string and, if `members` is given, nothing else may
+    be there. No key is sought for a token that fails here.
+    """
+    header = _header(token)
+    typ, kid = header.get("typ"), header.get("kid")
+    if not isinstance(typ, str) or typ.lower() not in types:
+        raise TokenInvalid("unexpected typ")
+    if header.get("alg") != algorithm or not isinstance(kid, str) or not kid:
         raise TokenInvalid("unexpected header")
+    if members is not None and not header.keys() <= members:
+        raise TokenInvalid("unexpected header")
+    return header
 
+
+def jwt_verify(
+    token: str,
+    *,
+    keys: Callable[[str], PublicKeyTypes | None],
+    algorithm: str,
+    types: frozenset[str],
+    issuer: str,
+    audience: str,
+    required: tuple[str, ...],
+    members: frozenset[str] | None = None,
+) -> dict[str, Any]:
+    """Verify a signed JWT with the key `keys` returns for its `kid`; return its claims, or raise.
+
+    Every JWT this server accepts goes through here: its own tokens (jwt_decode) and OAuth2
+    access tokens (accounts.oauth.tokens). jwt_header checks the header first; PyJWT's
+    `jwt.decode` then checks the signature with the one `algorithm`, `iss`, `aud` (one string),
+    `exp`, `nbf` and `iat` (with LEEWAY_SECONDS) and that every claim in `required` is present.
+    Beyond PyJWT, every required claim that is not a time is a string, and times are JSON
+    integers. Raises TokenExpired once `exp` has passed and TokenInvalid otherwise; `keys`
+    returns None for a kid it does not trust, and may raise (an issuer that cannot be reached).
+    """
+    cache_key = (token, algorithm, types, issuer, audience, required, members)
+    cached = _verified.get(cache_key)
+    if cached is not None:
+        kid, claims = cached
+        # The key is asked again, so a key that is no longer trusted stops its tokens at once;
+        # of the claims only exp can change its verdict as time passes.
+        if keys(kid) is None:
+            raise TokenInvalid("unknown key")
+        if claims["exp"] <= time.time() - LEEWAY_SECONDS:
+            raise TokenExpired("expired")
+        return dict(claims)  # a copy: the cached claims are shared
+
+    kid = jwt_header(token, algorithm=algorithm, types=types, members=members)["kid"]
+    key = keys(kid)
+    if key is None:
+        raise TokenInvalid("unknown key")
     try:
         claims = jwt.decode(
             token,
-            key.public,
-            algorithms=[key.algorithm],  # one algorithm, fixed by the key: never the token's choice
-            audience=settings.JWT_AUDIENCE,
-            issuer=settings.JWT_ISSUER,
+            key,
+            algorithms=[algorithm],  # one algorithm, fixed by the key: never the token's choice
+            audience=audience,
+            issuer=issuer,
             leeway=LEEWAY_SECONDS,
-            options={"require": list(REQUIRED_CLAIMS), "strict_aud": True},
+            options={"require": list(required), "strict_aud": True},
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenExpired("expired") from exc
     except jwt.PyJWTError as exc:
         raise TokenInvalid(str(exc)) from exc
 
-    if any(not isinstance(claims[name], str) for name in STRING_CLAIMS):
+    if any(not isinstance(claims[name], str) for name in required if name not in TIME_CLAIMS):
         raise TokenInvalid("claims of the wrong type")
     # PyJWT accepts "exp": "1700000000" (it calls int()); a NumericDate is a JSON number, and
     # one past year 9999 would overflow every datetime built from it later.
     for name in TIME_CLAIMS:
         if name in claims and (type(claims[name]) is not int or not 0 <= claims[name] <= MAX_TIMESTAMP):
             raise TokenInvalid(f"{name} is not a NumericDate")
-    return claims
+    _verified.set(cache_key, (kid, claims))
+    return dict(claims)
+
+
+def _header(token: str) -> dict[str, Any]:
+    # Size first, so a 100 KB "token" costs a length comparison.
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise TokenInvalid("token too long")
+    if not COMPACT_JWS.fullmatch(token):
+        raise TokenInvalid("not a signed JWT in compact serialization")
+    header = _segment_json(token.partition(".")[0])
+    if not isinstance(header, dict):
+        raise TokenInvalid("malformed header")
+    return header
 
 
 def _segment_json(segment: str) -> Any:

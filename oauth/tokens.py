@@ -2,8 +2,8 @@
 
 No ORM and no DRF, and no key of its own: the authorization server signs with its key, and a
 resource server checks with whichever public key it trusts (its own, or one from the issuer's
-JWKS). The checks follow RFC 9068 §4 and RFC 8725 like accounts.jwt_codec, whose size and shape
-limits they share:
+JWKS). accounts.jwt_codec.jwt_verify checks them, with the size, shape and claim rules of this API's
+own tokens; what RFC 9068 §4 adds:
 
 - the header must say `typ: at+jwt` (so an ID token, signed by the same key, is never taken
   for an access token), `alg: RS256` (fixed here, never the token's choice) and a `kid`;
@@ -11,8 +11,6 @@ limits they share:
 - `iss`, `aud`, `sub`, `client_id`, `scope`, `exp`, `iat` and `jti` are all required.
 """
 
-import base64
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -22,21 +20,16 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
-from accounts.jwt_codec import COMPACT_JWS, LEEWAY_SECONDS, MAX_TOKEN_LENGTH, OAUTH2_ACCESS_TOKEN_TYPES
+from accounts.jwt_codec import OAUTH2_ACCESS_TOKEN_TYPES, TokenInvalid, jwt_header, jwt_verify
 from transport.client_cert import cnf_thumbprint
 
 ALGORITHM = "RS256"  # the toolkit's OIDC key is RSA; its JWKS view publishes it as RS256
 TYPE = "at+jwt"  # RFC 9068 §2.1
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "client_id", "scope", "exp", "iat", "jti")
-STRING_CLAIMS = ("iss", "sub", "client_id", "scope", "jti")
 
 
 class AccessTokenInvalid(Exception):
     """Not a valid access token of our issuer; the message is for logs, every caller sees one 401."""
-
-
-class UnknownKey(AccessTokenInvalid):
-    """The token names a key (`kid`) that the resolver does not know."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +124,11 @@ def access_token_encode(claims: dict[str, Any], *, key: RSAPrivateKey, kid: str)
 
 def access_token_kid(token: str) -> str:
     """Return the `kid` an access token names, unverified: only to choose the key that checks it."""
-    header = _json_segment(_segments(token)[0])
-    kid, typ = header.get("kid"), header.get("typ")
-    # RFC 9068 §4: reject anything not typed as an access token, before touching a key.
-    if not isinstance(typ, str) or typ.lower() not in OAUTH2_ACCESS_TOKEN_TYPES:
-        raise AccessTokenInvalid("not typed at+jwt")
-    if header.get("alg") != ALGORITHM or not isinstance(kid, str) or not kid:
-        raise AccessTokenInvalid("unexpected header")
-    return kid
+    try:
+        # RFC 9068 §4: anything not typed as an access token is refused before a key is touched.
+        return jwt_header(token, algorithm=ALGORITHM, types=OAUTH2_ACCESS_TOKEN_TYPES)["kid"]
+    except TokenInvalid as exc:
+        raise AccessTokenInvalid(str(exc)) from exc
 
 
 def access_token_decode(
@@ -146,66 +136,20 @@ def access_token_decode(
 ) -> AccessTokenClaims:
     """Verify an access token with the key its `kid` names and return its claims, or raise.
 
-    PyJWT checks the signature (its RS256 algorithm); the claims are checked below. jwt.decode
-    would do both, but on a 700-character RS256 token PyJWT 2.15 spends longer re-checking the
-    base64 alphabet character by character in Python than OpenSSL spends on the signature
-    (benchmarks/, variant oauth2), and COMPACT_JWS has already checked that alphabet.
+    accounts.jwt_codec.jwt_verify checks it, with the rules of this API's own tokens: PyJWT's
+    `jwt.decode` (RS256 only, `iss`, one `aud`, `exp`, `nbf`, `iat`, the required claims),
+    then string and integer types.
     """
-    header_segment, payload_segment, signature_segment = _segments(token)
-    key = key_for_kid(access_token_kid(token))
-    if key is None:
-        raise UnknownKey("unknown key")
-    if not _RS256.verify(f"{header_segment}.{payload_segment}".encode("ascii"), key, _segment(signature_segment)):
-        raise AccessTokenInvalid("bad signature")
-    claims = _json_segment(payload_segment)
-    _check_claims(claims, issuer=issuer, audience=audience, now=int(time.time()))
-    return AccessTokenClaims.from_claims(claims)
-
-
-_RS256 = jwt.algorithms.RSAAlgorithm(jwt.algorithms.RSAAlgorithm.SHA256)
-
-
-def _segments(token: str) -> list[str]:
-    # Three non-empty base64url segments, under the size limit: no `alg: none`, no JWE.
-    if len(token) > MAX_TOKEN_LENGTH or not COMPACT_JWS.fullmatch(token):
-        raise AccessTokenInvalid("not a signed JWT in compact serialization")
-    return token.split(".")
-
-
-def _segment(segment: str) -> bytes:
-    # RFC 7515 §2: unpadded base64url. Only the canonical encoding is accepted, so one token has
-    # one spelling (the checksums of introspection and revocation are taken over the string).
-    data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    if base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii") != segment:
-        raise AccessTokenInvalid("non-canonical base64url")
-    return data
-
-
-def _json_segment(segment: str) -> dict[str, Any]:
     try:
-        value = json.loads(_segment(segment))
-    except (ValueError, RecursionError) as exc:  # binascii.Error and JSONDecodeError are ValueErrors
-        raise AccessTokenInvalid("malformed segment") from exc
-    if not isinstance(value, dict):
-        raise AccessTokenInvalid("malformed segment")
-    return value
-
-
-def _check_claims(claims: dict[str, Any], *, issuer: str, audience: str, now: int) -> None:
-    """Apply RFC 9068 §4 and RFC 7519 §4.1 to verified claims, with LEEWAY_SECONDS of clock skew."""
-    if any(name not in claims for name in REQUIRED_CLAIMS):
-        raise AccessTokenInvalid("missing claims")
-    if any(not isinstance(claims[name], str) for name in STRING_CLAIMS):
-        raise AccessTokenInvalid("claims of the wrong type")
-    times = [claims["exp"], claims["iat"], claims.get("nbf", now)]
-    if any(isinstance(value, bool) or not isinstance(value, int) for value in times):
-        raise AccessTokenInvalid("times must be integers")
-    if claims["iss"] != issuer:
-        raise AccessTokenInvalid("wrong issuer")
-    # One audience, as a string: a token minted for several resource servers is not accepted.
-    if claims["aud"] != audience:
-        raise AccessTokenInvalid("wrong audience")
-    if claims["exp"] <= now - LEEWAY_SECONDS:
-        raise AccessTokenInvalid("expired")
-    if claims["iat"] > now + LEEWAY_SECONDS or claims.get("nbf", now) > now + LEEWAY_SECONDS:
-        raise AccessTokenInvalid("not valid yet")
+        claims = jwt_verify(
+            token,
+            keys=key_for_kid,
+            algorithm=ALGORITHM,
+            types=OAUTH2_ACCESS_TOKEN_TYPES,
+            issuer=issuer,
+            audience=audience,
+            required=REQUIRED_CLAIMS,
+        )
+    except TokenInvalid as exc:
+        raise AccessTokenInvalid(str(exc)) from exc
+    return AccessTokenClaims.from_claims(claims)
