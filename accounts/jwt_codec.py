@@ -2,7 +2,7 @@
 
 No ORM and no DRF: access, refresh and anonymous signup tokens all go through these functions,
 and `jwt_verify` is the one verifier of every JWT this server accepts, OAuth2 access tokens
-(accounts.oauth.tokens) included. The rules are those of RFC 8725 (JWT Best Current Practices):
+(oauth.tokens) included. The rules are those of RFC 8725 (JWT Best Current Practices):
 
 - The algorithm is fixed by the key's type, never read from the token (§3.1): an EC P-256 key
   signs ES256, Ed25519 EdDSA, RSA RS256. `alg: none` and HMAC tokens "signed" with the public
@@ -38,8 +38,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from jwcrypto import jwk
 
-from apiproject.expiring import ExpiringMap
 from apiproject.keys import jwt_private_key
+from apiproject.process_cache import ProcessCache
 
 __all__ = [
     "ForeignToken",
@@ -79,7 +79,7 @@ COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # VERIFIED_CACHE_SECONDS whatever the token's own lifetime.
 VERIFIED_CACHE_SIZE = 4096
 VERIFIED_CACHE_SECONDS = 300
-_verified = ExpiringMap(maxsize=VERIFIED_CACHE_SIZE, ttl=VERIFIED_CACHE_SECONDS)
+_verified = ProcessCache(maxsize=VERIFIED_CACHE_SIZE, ttl=VERIFIED_CACHE_SECONDS)
 
 
 class TokenInvalid(Exception):
@@ -279,7 +279,7 @@ def jwt_verify(
     """Verify a signed JWT with the key `keys` returns for its `kid`; return its claims, or raise.
 
     Every JWT this server accepts goes through here: its own tokens (jwt_decode) and OAuth2
-    access tokens (accounts.oauth.tokens). jwt_header checks the header first; PyJWT's
+    access tokens (oauth.tokens). jwt_header checks the header first; PyJWT's
     `jwt.decode` then checks the signature with the one `algorithm`, `iss`, `aud` (one string),
     `exp`, `nbf` and `iat` (with LEEWAY_SECONDS) and that every claim in `required` is present.
     Beyond PyJWT, every required claim that is not a time is a string, and times are JSON

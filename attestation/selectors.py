@@ -6,15 +6,14 @@ from typing import Literal
 
 from django.conf import settings
 
-from apiproject.expiring import ExpiringMap
+from accounts.models import ApiClient, OAuthApplication
+from apiproject.process_cache import ProcessCache
 from attestation.models import ClientAttester
-from clients.models import ApiClient
-from oauth.models import OAuthApplication
 
 # Per process, bounded and short-lived like the key lookups (accounts.selectors): a removed
 # attester or a deactivated app stops working in every worker within API_KEY_CACHE_SECONDS.
 CACHE_SIZE = 10_000
-_cache: ExpiringMap | None = None
+_cache: ProcessCache | None = None
 _MISSING = object()
 
 AppKind = Literal["api_client", "application"]
@@ -44,10 +43,10 @@ def _clock() -> float:
     return time.monotonic()
 
 
-def _lookups() -> ExpiringMap:
+def _lookups() -> ProcessCache:
     global _cache
     if _cache is None:
-        _cache = ExpiringMap(maxsize=CACHE_SIZE, ttl=settings.API_KEY_CACHE_SECONDS, clock=lambda: _clock())
+        _cache = ProcessCache(maxsize=CACHE_SIZE, ttl=settings.API_KEY_CACHE_SECONDS, clock=lambda: _clock())
     return _cache
 
 

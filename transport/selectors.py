@@ -7,14 +7,14 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from apiproject.expiring import ExpiringMap
-from apiproject.identity import AppIdentity
+from accounts.records import AppIdentity
+from apiproject.process_cache import ProcessCache
 from transport.models import ClientCertificate, MutualTlsPolicy
 
 # Per process, bounded and short-lived like the key cache (accounts.selectors): a certificate
 # unbound or a policy changed takes effect in every worker within API_KEY_CACHE_SECONDS.
 CACHE_SIZE = 10_000
-_caches: dict[str, ExpiringMap] = {}
+_caches: dict[str, ProcessCache] = {}
 _MISSING = object()
 
 
@@ -32,9 +32,9 @@ class CertificateRecord:
         return not self.revoked and self.client_active and timezone.now() < self.not_after
 
 
-def _cache(name: str) -> ExpiringMap:
+def _cache(name: str) -> ProcessCache:
     if name not in _caches:
-        _caches[name] = ExpiringMap(maxsize=CACHE_SIZE, ttl=settings.API_KEY_CACHE_SECONDS, clock=time.monotonic)
+        _caches[name] = ProcessCache(maxsize=CACHE_SIZE, ttl=settings.API_KEY_CACHE_SECONDS, clock=time.monotonic)
     return _caches[name]
 
 

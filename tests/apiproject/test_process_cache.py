@@ -1,8 +1,8 @@
-"""apiproject.expiring.ExpiringMap: the per-process caches in front of key lookups and JWT checks."""
+"""apiproject.process_cache.ProcessCache: the per-process caches in front of key lookups and JWT checks."""
 
 import threading
 
-from apiproject.expiring import ExpiringMap
+from apiproject.process_cache import ProcessCache
 
 
 class Clock:
@@ -15,7 +15,7 @@ class Clock:
 
 def test_an_entry_is_readable_until_its_ttl_has_passed():
     clock = Clock()
-    entries = ExpiringMap(maxsize=10, ttl=5, clock=clock)
+    entries = ProcessCache(maxsize=10, ttl=5, clock=clock)
     entries.set("a", 1)
 
     clock.now += 4.9
@@ -27,7 +27,7 @@ def test_an_entry_is_readable_until_its_ttl_has_passed():
 
 def test_setting_again_renews_the_deadline():
     clock = Clock()
-    entries = ExpiringMap(maxsize=10, ttl=5, clock=clock)
+    entries = ProcessCache(maxsize=10, ttl=5, clock=clock)
     entries.set("a", 1)
     clock.now += 4
     entries.set("a", 2)
@@ -37,7 +37,7 @@ def test_setting_again_renews_the_deadline():
 
 
 def test_a_full_map_drops_its_oldest_entry():
-    entries = ExpiringMap(maxsize=3, ttl=5, clock=Clock())
+    entries = ProcessCache(maxsize=3, ttl=5, clock=Clock())
     for key in "abcd":
         entries.set(key, key)
 
@@ -47,7 +47,7 @@ def test_a_full_map_drops_its_oldest_entry():
 
 def test_writes_drop_expired_entries_so_they_hold_no_memory():
     clock = Clock()
-    entries = ExpiringMap(maxsize=100, ttl=5, clock=clock)
+    entries = ProcessCache(maxsize=100, ttl=5, clock=clock)
     for n in range(50):
         entries.set(n, n)
     clock.now += 5
@@ -58,7 +58,7 @@ def test_writes_drop_expired_entries_so_they_hold_no_memory():
 
 
 def test_concurrent_readers_and_writers_see_only_their_values():
-    entries = ExpiringMap(maxsize=64, ttl=60)
+    entries = ProcessCache(maxsize=64, ttl=60)
     wrong: list[object] = []
 
     def work(offset: int) -> None:
