@@ -96,11 +96,6 @@ def _jwks_key(kid: str) -> RSAPublicKey | None:
     return key if isinstance(key, RSAPublicKey) else None
 
 
-def jwks_cache_clear() -> None:
-    """Forget the cached JWKS clients of this process (tests)."""
-    _jwks_client.cache_clear()
-
-
 # --- "introspection": ask the issuer (RFC 7662) --------------------------------------------
 
 
