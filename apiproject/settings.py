@@ -33,24 +33,18 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    # The project's own apps, in the order they depend on each other (README "Layout"; pinned by
-    # tests/test_layout.py). transport and dpop come first so that their `create_api_client`
-    # (clients' command plus --require-dpop, plus --client-cert) is the one run, and oauth
-    # before oauth2_provider so that its templates and `createapplication` override the toolkit's.
+    # Before accounts, so that its `create_api_client` (accounts' plus --client-cert) is the one run.
     "transport",
-    "dpop",
-    "audit",
-    "clients",
-    "signatures",
+    # Before oauth2_provider, so that its templates and `createapplication` override the toolkit's.
     "accounts",
-    "browser_sessions",
-    "oauth",
     "oauth2_provider",
-    "attestation",
-    "signup",
     "purchases",
+    "signup",
+    "dpop",
+    "attestation",
     "web",
     "csp",
+    "browser_sessions",
 ]
 
 MIDDLEWARE = [
@@ -227,23 +221,23 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     # App identity first: those classes record the calling app and let the user schemes run.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "signatures.authentication.HttpSignatureAuthentication",
+        "accounts.authentication.HttpSignatureAuthentication",
         "attestation.authentication.ClientAttestationAuthentication",  # API.md §13, a mobile app's identity
-        "clients.authentication.ApiKeyAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
         # Mutual TLS: names the app by its client certificate, or enforces --require-mtls.
         "transport.authentication.MutualTlsAuthentication",
         # Then the user schemes: each returns None for headers that are not its own.
         "accounts.authentication.SessionTokenAuthentication",
         "accounts.authentication.JWTAuthentication",  # Bearer JWTs of our key; OAuth2's pass on
-        "oauth.authentication.OAuth2Authentication",  # the last Bearer scheme: 401 if not ours
+        "accounts.authentication.OAuth2Authentication",  # the last Bearer scheme: 401 if not ours
         "accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
-        "clients.permissions.HasClient",
+        "accounts.permissions.HasClient",
         "rest_framework.permissions.IsAuthenticated",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "clients.throttling.ClientRateThrottle",
+        "accounts.throttling.ClientRateThrottle",
         "accounts.throttling.SessionUserRateThrottle",  # browser sessions, which have no app
     ],
     "DEFAULT_THROTTLE_RATES": {
@@ -256,14 +250,14 @@ REST_FRAMEWORK = {
         "web.renderers.BrowsableAPIRenderer",  # no form where the permissions would refuse it
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "apiproject.parsers.JSONParser",
+        "signatures.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
         "signatures.parsers.JoseParser",  # Content-Type: application/jose, signed requests only
     ],
     "DEFAULT_PAGINATION_CLASS": "apiproject.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "EXCEPTION_HANDLER": "apiproject.handlers.exception_handler",
+    "EXCEPTION_HANDLER": "apiproject.exceptions.exception_handler",
     # App AND user in each security requirement, tags per layer, summaries (web/schema.py).
     "DEFAULT_SCHEMA_CLASS": "web.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -358,16 +352,15 @@ JWT_REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.int("JWT_REFRESH_TOKEN_SECOND
 # is made or checked, and accounts.jwt_codec fixes the algorithm by the key's type (ES256 for the
 # default EC P-256 key). What stays here is the token's shape, which never changes.
 SIMPLE_JWT = {
+    # Read only by simplejwt's stock backend (rest_framework_simplejwt.state), which accounts.tokens
+    # replaces: never SECRET_KEY (simplejwt's default), so nothing may sign with it.
     "ALGORITHM": "ES256",
-    # Never SECRET_KEY (simplejwt's default): nothing may sign with simplejwt's stock backend.
     "SIGNING_KEY": None,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "sub",  # RFC 7519 §4.1.2
     "TOKEN_TYPE_CLAIM": "token_type",  # "access", "refresh" or "anonymous" (RFC 8725 §3.11)
     "JTI_CLAIM": "jti",
-    "ROTATE_REFRESH_TOKENS": True,  # done by accounts.services.refresh_tokens, atomically
-    "UPDATE_LAST_LOGIN": False,  # a write per refresh for nothing
 }
 
 
@@ -404,7 +397,7 @@ if not 0 < SIGNUP_ANONYMOUS_TOKEN_SECONDS <= 600:
 
 # The toolkit's application model plus a `first_party` flag (oauth/models.py). Swapped
 # before the first migration: swapping it later means migrating every token table.
-OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.OAuthApplication"
+OAUTH2_PROVIDER_APPLICATION_MODEL = "accounts.OAuthApplication"
 
 # RFC 9700 §2.4: the password grant MUST NOT be used. Legacy switch: when on, confidential apps
 # marked first-party (and registered for that grant) may use it; every other app still may not.
