@@ -286,6 +286,8 @@ def jwt_verify(
     integers. Raises TokenExpired once `exp` has passed and TokenInvalid otherwise; `keys`
     returns None for a kid it does not trust, and may raise (an issuer that cannot be reached).
     """
+    if len(token) > MAX_TOKEN_LENGTH:  # before the token is hashed for the cache, or parsed
+        raise TokenInvalid("token too long")
     cache_key = (token, algorithm, types, issuer, audience, required, members)
     cached = _verified.get(cache_key)
     if cached is not None:
