@@ -33,18 +33,24 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    # Before accounts, so that its `create_api_client` (accounts' plus --client-cert) is the one run.
+    # The project's own apps, in the order they depend on each other (README "Layout"; pinned by
+    # tests/test_layout.py). transport and dpop come first so that their `create_api_client`
+    # (clients' command plus --require-dpop, plus --client-cert) is the one run, and oauth
+    # before oauth2_provider so that its templates and `createapplication` override the toolkit's.
     "transport",
-    # Before oauth2_provider, so that its templates and `createapplication` override the toolkit's.
-    "accounts",
-    "oauth2_provider",
-    "purchases",
-    "signup",
     "dpop",
+    "audit",
+    "clients",
+    "signatures",
+    "accounts",
+    "browser_sessions",
+    "oauth",
+    "oauth2_provider",
     "attestation",
+    "signup",
+    "purchases",
     "web",
     "csp",
-    "browser_sessions",
 ]
 
 MIDDLEWARE = [
@@ -221,23 +227,23 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     # App identity first: those classes record the calling app and let the user schemes run.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.HttpSignatureAuthentication",
+        "signatures.authentication.HttpSignatureAuthentication",
         "attestation.authentication.ClientAttestationAuthentication",  # API.md §13, a mobile app's identity
-        "accounts.authentication.ApiKeyAuthentication",
+        "clients.authentication.ApiKeyAuthentication",
         # Mutual TLS: names the app by its client certificate, or enforces --require-mtls.
         "transport.authentication.MutualTlsAuthentication",
         # Then the user schemes: each returns None for headers that are not its own.
         "accounts.authentication.SessionTokenAuthentication",
         "accounts.authentication.JWTAuthentication",  # Bearer JWTs of our key; OAuth2's pass on
-        "accounts.authentication.OAuth2Authentication",  # the last Bearer scheme: 401 if not ours
+        "oauth.authentication.OAuth2Authentication",  # the last Bearer scheme: 401 if not ours
         "accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
-        "accounts.permissions.HasClient",
+        "clients.permissions.HasClient",
         "rest_framework.permissions.IsAuthenticated",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "accounts.throttling.ClientRateThrottle",
+        "clients.throttling.ClientRateThrottle",
         "accounts.throttling.SessionUserRateThrottle",  # browser sessions, which have no app
     ],
     "DEFAULT_THROTTLE_RATES": {
@@ -250,14 +256,14 @@ REST_FRAMEWORK = {
         "web.renderers.BrowsableAPIRenderer",  # no form where the permissions would refuse it
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "signatures.parsers.JSONParser",
+        "apiproject.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
         "signatures.parsers.JoseParser",  # Content-Type: application/jose, signed requests only
     ],
     "DEFAULT_PAGINATION_CLASS": "apiproject.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "EXCEPTION_HANDLER": "apiproject.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "apiproject.handlers.exception_handler",
     # App AND user in each security requirement, tags per layer, summaries (web/schema.py).
     "DEFAULT_SCHEMA_CLASS": "web.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -397,7 +403,7 @@ if not 0 < SIGNUP_ANONYMOUS_TOKEN_SECONDS <= 600:
 
 # The toolkit's application model plus a `first_party` flag (oauth/models.py). Swapped
 # before the first migration: swapping it later means migrating every token table.
-OAUTH2_PROVIDER_APPLICATION_MODEL = "accounts.OAuthApplication"
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.OAuthApplication"
 
 # RFC 9700 §2.4: the password grant MUST NOT be used. Legacy switch: when on, confidential apps
 # marked first-party (and registered for that grant) may use it; every other app still may not.

@@ -5,8 +5,8 @@ import time
 from django.conf import settings
 from django.db.models import Sum
 
-from apiproject.expiring import ExpiringMap
 from apiproject.keys import secret_encryption_keys
+from apiproject.process_cache import ProcessCache
 from clients.crypto import decrypt_secret, key_id_digest
 from clients.models import ApiKey, UsageRecord
 from clients.records import KeyRecord
@@ -15,7 +15,7 @@ from clients.user_agents import user_agent_patterns_compile
 # Per process. Bounded, so a flood of random key ids cannot grow memory; short-lived, so a
 # revoked key stops working in every worker within API_KEY_CACHE_SECONDS.
 KEY_CACHE_SIZE = 10_000
-_key_cache: ExpiringMap | None = None
+_key_cache: ProcessCache | None = None
 _MISSING = object()
 
 
@@ -24,10 +24,10 @@ def _clock() -> float:
     return time.monotonic()
 
 
-def _cache() -> ExpiringMap:
+def _cache() -> ProcessCache:
     global _key_cache
     if _key_cache is None:
-        _key_cache = ExpiringMap(maxsize=KEY_CACHE_SIZE, ttl=settings.API_KEY_CACHE_SECONDS, clock=lambda: _clock())
+        _key_cache = ProcessCache(maxsize=KEY_CACHE_SIZE, ttl=settings.API_KEY_CACHE_SECONDS, clock=lambda: _clock())
     return _key_cache
 
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts import jwt_codec as jwt
+from accounts import jwt_codec
 from apiproject.keys import jwt_private_key
 from tests.accounts.helpers import b64url, forge, hmac_confused_token, signed_token
 
@@ -22,7 +22,7 @@ def use_key(settings, tmp_path: Path):
     """Sign with a given private key for one test, then go back to the suite's key."""
 
     def use(key) -> None:
-        path = tmp_path / "jwt.pem"
+        path = tmp_path / "jwt_codec.pem"
         path.write_bytes(
             key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -37,7 +37,7 @@ def use_key(settings, tmp_path: Path):
 
 def claims(**overrides) -> dict:
     return {
-        **jwt.jwt_claims(sub="42", token_type="access", client_id="app", lifetime=timedelta(minutes=5)),
+        **jwt_codec.jwt_claims(sub="42", token_type="access", client_id="app", lifetime=timedelta(minutes=5)),
         **overrides,
     }
 
@@ -55,13 +55,13 @@ def test_kid_is_the_rfc7638_thumbprint_of_the_public_key():
     }
     canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
 
-    assert jwt.jwt_kid() == b64url(hashlib.sha256(canonical).digest())
+    assert jwt_codec.jwt_kid() == b64url(hashlib.sha256(canonical).digest())
 
 
 def test_jwks_publishes_the_public_key_only():
-    (key,) = jwt.jwks()["keys"]
+    (key,) = jwt_codec.jwks()["keys"]
 
-    assert key["kid"] == jwt.jwt_kid()
+    assert key["kid"] == jwt_codec.jwt_kid()
     assert key["alg"] == "ES256"
     assert key["use"] == "sig"
     assert key["kty"] == "EC" and key["crv"] == "P-256"
@@ -69,9 +69,9 @@ def test_jwks_publishes_the_public_key_only():
 
 
 def test_encoded_header_names_algorithm_kid_and_type():
-    header = pyjwt.get_unverified_header(jwt.jwt_encode(claims()))
+    header = pyjwt.get_unverified_header(jwt_codec.jwt_encode(claims()))
 
-    assert header == {"alg": "ES256", "kid": jwt.jwt_kid(), "typ": "JWT"}
+    assert header == {"alg": "ES256", "kid": jwt_codec.jwt_kid(), "typ": "JWT"}
 
 
 @pytest.mark.parametrize(
@@ -85,11 +85,11 @@ def test_encoded_header_names_algorithm_kid_and_type():
 def test_algorithm_follows_the_key_type(use_key, make_key, algorithm):
     use_key(make_key())
 
-    token = jwt.jwt_encode(claims())
+    token = jwt_codec.jwt_encode(claims())
 
     assert pyjwt.get_unverified_header(token)["alg"] == algorithm
-    assert jwt.jwks()["keys"][0]["alg"] == algorithm
-    assert jwt.jwt_decode(token, token_type="access")["sub"] == "42"
+    assert jwt_codec.jwks()["keys"][0]["alg"] == algorithm
+    assert jwt_codec.jwt_decode(token, token_type="access")["sub"] == "42"
 
 
 @pytest.mark.parametrize(
@@ -101,29 +101,29 @@ def test_unsupported_keys_are_refused(use_key, make_key):
     use_key(make_key())
 
     with pytest.raises(ImproperlyConfigured):
-        jwt.jwt_kid()
+        jwt_codec.jwt_kid()
 
 
 def test_new_key_gets_new_kid_and_old_tokens_fail(use_key):
-    old_token, old_kid = jwt.jwt_encode(claims()), jwt.jwt_kid()
+    old_token, old_kid = jwt_codec.jwt_encode(claims()), jwt_codec.jwt_kid()
 
     use_key(ec.generate_private_key(ec.SECP256R1()))
 
-    assert jwt.jwt_kid() != old_kid
-    with pytest.raises(jwt.TokenInvalid, match="unknown key"):
-        jwt.jwt_decode(old_token, token_type="access")
+    assert jwt_codec.jwt_kid() != old_kid
+    with pytest.raises(jwt_codec.TokenInvalid, match="unknown key"):
+        jwt_codec.jwt_decode(old_token, token_type="access")
 
 
 # --- encoding ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", jwt.REQUIRED_CLAIMS)
+@pytest.mark.parametrize("name", jwt_codec.REQUIRED_CLAIMS)
 def test_encode_refuses_claims_decode_would_refuse(name):
     incomplete = claims()
     del incomplete[name]
 
     with pytest.raises(ValueError, match=name):
-        jwt.jwt_encode(incomplete)
+        jwt_codec.jwt_encode(incomplete)
 
 
 def test_claims_carry_issuer_audience_and_lifetime(settings):
@@ -141,32 +141,35 @@ def test_claims_carry_issuer_audience_and_lifetime(settings):
 def test_round_trip_returns_the_claims():
     made = claims(username="alice")
 
-    assert jwt.jwt_decode(jwt.jwt_encode(made), token_type="access") == made
+    assert jwt_codec.jwt_decode(jwt_codec.jwt_encode(made), token_type="access") == made
 
 
 def test_bytes_are_accepted():
-    assert jwt.jwt_decode(jwt.jwt_encode(claims()).encode(), token_type="access")["sub"] == "42"
+    assert jwt_codec.jwt_decode(jwt_codec.jwt_encode(claims()).encode(), token_type="access")["sub"] == "42"
 
 
 def test_other_token_type_is_refused():
-    token = jwt.jwt_encode(claims(token_type="refresh"))
+    token = jwt_codec.jwt_encode(claims(token_type="refresh"))
 
-    with pytest.raises(jwt.TokenInvalid, match="not a access token"):
-        jwt.jwt_decode(token, token_type="access")
+    with pytest.raises(jwt_codec.TokenInvalid, match="not a access token"):
+        jwt_codec.jwt_decode(token, token_type="access")
 
 
 def test_expired_token_raises_token_expired():
-    token = jwt.jwt_encode(claims())
+    token = jwt_codec.jwt_encode(claims())
 
-    with time_machine.travel(timedelta(minutes=5, seconds=jwt.LEEWAY_SECONDS + 1)), pytest.raises(jwt.TokenExpired):
-        jwt.jwt_decode(token, token_type="access")
+    with (
+        time_machine.travel(timedelta(minutes=5, seconds=jwt_codec.LEEWAY_SECONDS + 1)),
+        pytest.raises(jwt_codec.TokenExpired),
+    ):
+        jwt_codec.jwt_decode(token, token_type="access")
 
 
 def test_small_clock_skew_is_tolerated():
-    token = jwt.jwt_encode(claims())
+    token = jwt_codec.jwt_encode(claims())
 
-    with time_machine.travel(timedelta(minutes=5, seconds=jwt.LEEWAY_SECONDS - 2)):
-        assert jwt.jwt_decode(token, token_type="access")
+    with time_machine.travel(timedelta(minutes=5, seconds=jwt_codec.LEEWAY_SECONDS - 2)):
+        assert jwt_codec.jwt_decode(token, token_type="access")
 
 
 @pytest.mark.parametrize(
@@ -201,20 +204,20 @@ def test_small_clock_skew_is_tolerated():
     ],
 )
 def test_wrong_claims_are_refused(changes):
-    token = jwt.jwt_encode(claims(**changes))
+    token = jwt_codec.jwt_encode(claims(**changes))
 
-    with pytest.raises(jwt.TokenInvalid):
-        jwt.jwt_decode(token, token_type="access")
+    with pytest.raises(jwt_codec.TokenInvalid):
+        jwt_codec.jwt_decode(token, token_type="access")
 
 
-@pytest.mark.parametrize("name", jwt.REQUIRED_CLAIMS)
+@pytest.mark.parametrize("name", jwt_codec.REQUIRED_CLAIMS)
 def test_missing_claim_is_refused(name):
     incomplete = claims()
     del incomplete[name]
     token = signed_token(incomplete)
 
-    with pytest.raises(jwt.TokenInvalid):
-        jwt.jwt_decode(token, token_type="access")
+    with pytest.raises(jwt_codec.TokenInvalid):
+        jwt_codec.jwt_decode(token, token_type="access")
 
 
 @pytest.mark.parametrize(
@@ -227,14 +230,14 @@ def test_missing_claim_is_refused(name):
         "a..c",
         "é.é.é",
         "!!!.***.???",
-        "eyJhbGciOiJFUzI1NiJ9.e30.x" + "A" * (jwt.MAX_TOKEN_LENGTH),
+        "eyJhbGciOiJFUzI1NiJ9.e30.x" + "A" * (jwt_codec.MAX_TOKEN_LENGTH),
         "x" * 100_000,
     ],
     ids=["empty", "one-word", "two-parts", "jwe-shape", "empty-payload", "non-ascii", "non-base64", "8kb", "100kb"],
 )
 def test_malformed_tokens_are_refused(token):
-    with pytest.raises(jwt.TokenInvalid):
-        jwt.jwt_decode(token, token_type="access")
+    with pytest.raises(jwt_codec.TokenInvalid):
+        jwt_codec.jwt_decode(token, token_type="access")
 
 
 @pytest.mark.parametrize(
@@ -263,21 +266,25 @@ def test_malformed_tokens_are_refused(token):
     ],
 )
 def test_undecodable_segments_are_refused(header, payload):
-    header = header if header is not None else json.dumps({"alg": "ES256", "kid": jwt.jwt_kid(), "typ": "JWT"}).encode()
+    header = (
+        header
+        if header is not None
+        else json.dumps({"alg": "ES256", "kid": jwt_codec.jwt_kid(), "typ": "JWT"}).encode()
+    )
     token = forge(header, payload)
 
-    with pytest.raises(jwt.TokenInvalid):
-        jwt.jwt_decode(token, token_type="access")
+    with pytest.raises(jwt_codec.TokenInvalid):
+        jwt_codec.jwt_decode(token, token_type="access")
 
 
 def test_alg_none_is_refused():
-    header = {"alg": "none", "kid": jwt.jwt_kid(), "typ": "JWT"}
+    header = {"alg": "none", "kid": jwt_codec.jwt_kid(), "typ": "JWT"}
     unsigned = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims()).encode())}."
 
-    with pytest.raises(jwt.TokenInvalid):
-        jwt.jwt_decode(unsigned, token_type="access")
-    with pytest.raises(jwt.TokenInvalid):
-        jwt.jwt_decode(unsigned + "c2ln", token_type="access")  # a signature does not help
+    with pytest.raises(jwt_codec.TokenInvalid):
+        jwt_codec.jwt_decode(unsigned, token_type="access")
+    with pytest.raises(jwt_codec.TokenInvalid):
+        jwt_codec.jwt_decode(unsigned + "c2ln", token_type="access")  # a signature does not help
 
 
 @pytest.mark.parametrize(
@@ -293,77 +300,77 @@ def test_alg_none_is_refused():
 def test_unexpected_header_parameters_are_refused(extra):
     token = signed_token(claims(), headers=extra)
 
-    with pytest.raises(jwt.TokenInvalid):
-        jwt.jwt_decode(token, token_type="access")
+    with pytest.raises(jwt_codec.TokenInvalid):
+        jwt_codec.jwt_decode(token, token_type="access")
 
 
 def test_tampered_payload_is_refused():
-    header, _, signature = jwt.jwt_encode(claims()).split(".")
+    header, _, signature = jwt_codec.jwt_encode(claims()).split(".")
     tampered = f"{header}.{b64url(json.dumps(claims(sub='1')).encode())}.{signature}"
 
-    with pytest.raises(jwt.TokenInvalid):
-        jwt.jwt_decode(tampered, token_type="access")
+    with pytest.raises(jwt_codec.TokenInvalid):
+        jwt_codec.jwt_decode(tampered, token_type="access")
 
 
 def test_token_signed_by_another_key_with_our_kid_is_refused():
     other = ec.generate_private_key(ec.SECP256R1())
-    token = pyjwt.encode(claims(), other, algorithm="ES256", headers={"kid": jwt.jwt_kid(), "typ": "JWT"})
+    token = pyjwt.encode(claims(), other, algorithm="ES256", headers={"kid": jwt_codec.jwt_kid(), "typ": "JWT"})
 
-    with pytest.raises(jwt.TokenInvalid):
-        jwt.jwt_decode(token, token_type="access")
+    with pytest.raises(jwt_codec.TokenInvalid):
+        jwt_codec.jwt_decode(token, token_type="access")
 
 
 def test_unknown_kid_is_invalid_not_foreign():
     other = ec.generate_private_key(ec.SECP256R1())
     token = pyjwt.encode(claims(), other, algorithm="ES256", headers={"kid": "someone-else", "typ": "JWT"})
 
-    with pytest.raises(jwt.TokenInvalid) as caught:
-        jwt.jwt_decode(token, token_type="access")
-    assert not isinstance(caught.value, jwt.ForeignToken)
+    with pytest.raises(jwt_codec.TokenInvalid) as caught:
+        jwt_codec.jwt_decode(token, token_type="access")
+    assert not isinstance(caught.value, jwt_codec.ForeignToken)
 
 
 def test_oauth2_access_token_with_another_kid_is_foreign():
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     token = pyjwt.encode(claims(), other, algorithm="RS256", headers={"kid": "oidc-key", "typ": "at+jwt"})
 
-    with pytest.raises(jwt.ForeignToken):
-        jwt.jwt_decode(token, token_type="access")
+    with pytest.raises(jwt_codec.ForeignToken):
+        jwt_codec.jwt_decode(token, token_type="access")
 
 
 def test_at_jwt_typed_token_with_our_kid_is_refused_not_passed_on():
     token = signed_token(claims(), headers={"typ": "at+jwt"})
 
-    with pytest.raises(jwt.TokenInvalid) as caught:
-        jwt.jwt_decode(token, token_type="access")
-    assert not isinstance(caught.value, jwt.ForeignToken)
+    with pytest.raises(jwt_codec.TokenInvalid) as caught:
+        jwt_codec.jwt_decode(token, token_type="access")
+    assert not isinstance(caught.value, jwt_codec.ForeignToken)
 
 
 def test_unverified_token_type_reads_the_claim_only_for_choosing():
-    assert jwt.unverified_token_type(jwt.jwt_encode(claims(token_type="refresh"))) == "refresh"
-    assert jwt.unverified_token_type(forge(b'{"alg":"none"}', b'{"token_type": 1}')) is None
-    assert jwt.unverified_token_type(forge(b"{}", b"[" * 5000)) is None
-    assert jwt.unverified_token_type("garbage") is None
-    assert jwt.unverified_token_type("x" * 100_000) is None
+    assert jwt_codec.unverified_token_type(jwt_codec.jwt_encode(claims(token_type="refresh"))) == "refresh"
+    assert jwt_codec.unverified_token_type(forge(b'{"alg":"none"}', b'{"token_type": 1}')) is None
+    assert jwt_codec.unverified_token_type(forge(b"{}", b"[" * 5000)) is None
+    assert jwt_codec.unverified_token_type("garbage") is None
+    assert jwt_codec.unverified_token_type("x" * 100_000) is None
 
 
 def test_hmac_token_keyed_with_our_public_key_is_refused():
     """Algorithm confusion (CVE-2015-9235 and kin): HS256 "signed" with the public key's PEM."""
-    with pytest.raises(jwt.TokenInvalid):
-        jwt.jwt_decode(hmac_confused_token(claims()), token_type="access")
+    with pytest.raises(jwt_codec.TokenInvalid):
+        jwt_codec.jwt_decode(hmac_confused_token(claims()), token_type="access")
 
 
 # --- jwt_verify: the one verifier, and its cache of verified tokens ------------------------------
 
 
 def verify_with(keys: dict, token: str) -> dict:
-    return jwt.jwt_verify(
+    return jwt_codec.jwt_verify(
         token,
         keys=keys.get,
         algorithm="RS256",
         types=frozenset({"at+jwt"}),
         issuer=claims()["iss"],
         audience=claims()["aud"],
-        required=jwt.REQUIRED_CLAIMS,
+        required=jwt_codec.REQUIRED_CLAIMS,
     )
 
 
@@ -375,7 +382,7 @@ def test_verified_token_is_refused_once_its_key_is_no_longer_trusted():
 
     del trusted["issuer-key"]  # rotated out of the issuer's JWKS
 
-    with pytest.raises(jwt.TokenInvalid, match="unknown key"):
+    with pytest.raises(jwt_codec.TokenInvalid, match="unknown key"):
         verify_with(trusted, token)
 
 
@@ -385,13 +392,16 @@ def test_verified_token_is_refused_once_it_expires():
     trusted = {"issuer-key": key.public_key()}
     assert verify_with(trusted, token)
 
-    with time_machine.travel(timedelta(minutes=5, seconds=jwt.LEEWAY_SECONDS + 1)), pytest.raises(jwt.TokenExpired):
+    with (
+        time_machine.travel(timedelta(minutes=5, seconds=jwt_codec.LEEWAY_SECONDS + 1)),
+        pytest.raises(jwt_codec.TokenExpired),
+    ):
         verify_with(trusted, token)
 
 
 def test_a_token_verified_for_one_typ_is_not_taken_for_another():
-    token = jwt.jwt_encode(claims())  # typ JWT, our key
-    assert jwt.jwt_decode(token, token_type="access")
+    token = jwt_codec.jwt_encode(claims())  # typ JWT, our key
+    assert jwt_codec.jwt_decode(token, token_type="access")
 
-    with pytest.raises(jwt.TokenInvalid, match="unexpected typ"):
-        verify_with({jwt.jwt_kid(): jwt_private_key().public_key()}, token)
+    with pytest.raises(jwt_codec.TokenInvalid, match="unexpected typ"):
+        verify_with({jwt_codec.jwt_kid(): jwt_private_key().public_key()}, token)
