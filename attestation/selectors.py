@@ -6,9 +6,10 @@ from typing import Literal
 
 from django.conf import settings
 
-from accounts.models import ApiClient, OAuthApplication
 from apiproject.process_cache import ProcessCache
 from attestation.models import ClientAttester
+from clients.models import ApiClient
+from oauth.models import OAuthApplication
 
 # Per process, bounded and short-lived like the key lookups (accounts.selectors): a removed
 # attester or a deactivated app stops working in every worker within API_KEY_CACHE_SECONDS.

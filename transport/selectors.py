@@ -4,10 +4,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from accounts.records import AppIdentity
 from django.conf import settings
 from django.utils import timezone
 
+from apiproject.identity import AppIdentity
 from apiproject.process_cache import ProcessCache
 from transport.models import ClientCertificate, MutualTlsPolicy
 
