@@ -1,17 +1,12 @@
 """Immutable, cacheable views of an app key and of the app identity attached to a request."""
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from types import MappingProxyType
 
 import re2
 from django.utils import timezone
 
 from apiproject.identity import AppIdentity
-
-# The schemes by which a key identifies its app (AppIdentity.scheme): a plain key, or a signature.
-KEY_SCHEMES = ("key", "signature")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,25 +23,16 @@ class KeyRecord:
     expires_at: datetime | None
     revoked: bool
     client_active: bool
-    _identities: Mapping[str, "AppIdentity"] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # Built once per cached record, not once per request: the app a key names is fixed.
-        identities = {
-            scheme: AppIdentity(
-                client_id=self.client_id,
-                scheme=scheme,
-                client_pk=self.client_pk,
-                key_pk=self.key_pk,
-                throttle_rate=self.throttle_rate,
-            )
-            for scheme in KEY_SCHEMES
-        }
-        object.__setattr__(self, "_identities", MappingProxyType(identities))
 
     def identity(self, scheme: str) -> "AppIdentity":
         """Return the app this key identifies, as established by `scheme` ("key" or "signature")."""
-        return self._identities[scheme]
+        return AppIdentity(
+            client_id=self.client_id,
+            scheme=scheme,
+            client_pk=self.client_pk,
+            key_pk=self.key_pk,
+            throttle_rate=self.throttle_rate,
+        )
 
     def is_usable(self, now: datetime | None = None) -> bool:
         """Return whether the key may identify its app at `now` (default: the current time)."""
