@@ -1,20 +1,18 @@
 """The in-process cache for one-process setups (`make run`, tests without Redis).
 
-Django's LocMemCache, plus the one operation apiproject.counters needs: count a hit in a
-fixed window and, in the same step, take a single-use claim (a signature nonce). On Redis that
-step is a Lua script; here it is a dictionary update under a lock. Kept apart from the
-LocMemCache entries for two reasons:
-
-- LocMemCache evicts its oldest entries beyond MAX_ENTRIES (300 by default). An evicted nonce
-  could be replayed and an evicted counter would restart its window. Counters and claims here
-  live until they expire, and never longer.
-- LocMemCache pickles every value; `incr` unpickles and pickles again. Plain integers are
-  several times cheaper on the hot path of every request that names an app.
+Django's LocMemCache, plus a small store of single-use claims (signature nonces, DPoP and
+attestation `jti`s, apiproject.replay) and fixed-window counters (apiproject.counters). They
+are kept apart from LocMemCache's entries for one reason, correctness: once LocMemCache holds
+MAX_ENTRIES (300 by default) it culls a third of its entries, live ones included. A culled
+nonce is free again, so its signature could be replayed inside its window; a culled counter
+restarts its window, so an app could go past its rate. Entries here live until they expire and
+never less: when the store is full, expired entries are swept out, and if that frees no room a
+new entry is refused (StoreFull, a 503) rather than a live one forgotten.
 
 Like LocMemCache it is one process's memory: several gunicorn workers need Redis (REDIS_URL).
 """
 
-import heapq
+import math
 import threading
 import time
 
@@ -22,120 +20,111 @@ from django.core.cache.backends.locmem import LocMemCache
 
 # Shared by every instance of one LOCATION, as LocMemCache shares its entries: Django builds
 # one cache instance per thread.
-_stores: dict[str, "CounterStore"] = {}
+_stores: dict[str, "ClaimStore"] = {}
 _stores_lock = threading.Lock()
 
 
-class CounterStoreFull(Exception):
-    """A hit needs a new entry and `max_entries` are live; apiproject.counters answers 503."""
+class StoreFull(Exception):
+    """A new entry is needed and `max_entries` are live; callers answer 503."""
 
 
-class CounterStore:
-    """Fixed-window counts and single-use claims, each dropped once it expires.
+class ClaimStore:
+    """Single-use claims and fixed-window counts in one dictionary, each kept until it expires.
 
-    One dictionary holds both (a claim is an entry that is never counted up), and a heap of
-    deadlines drops them in expiry order as hits arrive: no periodic sweep, O(log n) per new
-    entry. With `max_entries` live, a hit that needs a new entry is refused (CounterStoreFull),
-    rather than an old limit or nonce being forgotten; hits on live counters go on.
-
-    Deadlines are wall-clock time, as signature freshness is: a nonce is kept for as long as
-    check_freshness can accept its signature. A clock set back keeps entries longer; a clock
-    set forward and back again can drop a live nonce early, as Redis's expiry would.
+    The operations are Redis's, under one lock: `claim` is SET NX EX, `incr` is INCR with an
+    EXPIRE on the first hit, and `claim_and_incr` is both in one step, as the replay store's
+    one Lua call is on Redis. Expiry is wall-clock time, as signature freshness is: a nonce is
+    kept for as long as check_freshness can accept its signature.
     """
 
     def __init__(self, max_entries: int) -> None:
         # The replay store's epoch (apiproject.replay): this memory began when the process did,
-        # so a claim issued before that may have been taken by the process that came before.
+        # so a value issued before that may have been taken by the process that came before.
         self.epoch = time.time()
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[int, float]] = {}  # key -> (count, expires at)
-        self._deadlines: list[tuple[float, str]] = []  # a heap of (expires at, key)
         self._max_entries = max_entries
-
-    def hit(self, key: str, ttl: int, claim: str | None = None, claim_ttl: int = 0) -> tuple[bool, int]:
-        """Take `claim` if it is free, then count one hit on `key`; return (claimed, count).
-
-        A claim that is taken counts nothing, as in the Redis script.
-        """
-        with self._lock:
-            now = time.time()
-            self._expire(now)
-            entries = self._entries
-            if claim and claim in entries:
-                return False, 0
-            entry = entries.get(key)
-            if len(entries) + bool(claim) + (entry is None) > self._max_entries:
-                raise CounterStoreFull()
-            if claim:
-                self._insert(claim, now + claim_ttl)
-            if entry is None:
-                self._insert(key, now + ttl)
-                return True, 1
-            entries[key] = (entry[0] + 1, entry[1])
-            return True, entry[0] + 1
+        self._next_expiry = math.inf  # no entry expires before this: until then a sweep frees nothing
 
     def claim(self, key: str, ttl: int) -> bool:
         """Take `key` for `ttl` seconds if it is free; return whether it was."""
         with self._lock:
             now = time.time()
-            self._expire(now)
-            if key in self._entries:
+            if self._live(key, now):
                 return False
-            if len(self._entries) >= self._max_entries:
-                raise CounterStoreFull()
-            self._insert(key, now + ttl)
+            self._make_room([key], now)
+            self._set(key, 1, now + ttl)
             return True
+
+    def incr(self, key: str, ttl: int) -> int:
+        """Count one hit on `key`, which expires `ttl` seconds after its first; return the count."""
+        with self._lock:
+            now = time.time()
+            self._make_room([key], now)
+            return self._incr(key, ttl, now)
+
+    def claim_and_incr(self, claim: str, claim_ttl: int, key: str, ttl: int) -> tuple[bool, int]:
+        """Take `claim` if it is free and then count a hit on `key`; return (claimed, count).
+
+        A claim that is taken counts nothing (count 0), and a full store takes neither.
+        """
+        with self._lock:
+            now = time.time()
+            if self._live(claim, now):
+                return False, 0
+            self._make_room([claim, key], now)
+            self._set(claim, 1, now + claim_ttl)
+            return True, self._incr(key, ttl, now)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self._deadlines.clear()
+            self._next_expiry = math.inf
 
-    def _insert(self, key: str, expires: float) -> None:
-        self._entries[key] = (1, expires)
-        heapq.heappush(self._deadlines, (expires, key))
+    def _live(self, key: str, now: float) -> tuple[int, float] | None:
+        entry = self._entries.get(key)
+        return entry if entry is not None and entry[1] > now else None
 
-    def _expire(self, now: float) -> None:
-        deadlines, entries = self._deadlines, self._entries
-        while deadlines and deadlines[0][0] <= now:
-            expires, key = heapq.heappop(deadlines)
-            if key in entries and entries[key][1] == expires:
-                del entries[key]
+    def _incr(self, key: str, ttl: int, now: float) -> int:
+        entry = self._live(key, now)
+        if entry is None:
+            self._set(key, 1, now + ttl)
+            return 1
+        self._entries[key] = (entry[0] + 1, entry[1])
+        return entry[0] + 1
+
+    def _set(self, key: str, count: int, expires: float) -> None:
+        self._entries[key] = (count, expires)
+        self._next_expiry = min(self._next_expiry, expires)
+
+    def _make_room(self, keys: list[str], now: float) -> None:
+        # Raise StoreFull unless `keys` fit; sweep out expired entries first if any may be.
+        if self._fits(keys):
+            return
+        if now >= self._next_expiry:
+            self._entries = {key: entry for key, entry in self._entries.items() if entry[1] > now}
+            self._next_expiry = min((expires for _, expires in self._entries.values()), default=math.inf)
+        if not self._fits(keys):
+            raise StoreFull()
+
+    def _fits(self, keys: list[str]) -> bool:
+        return len(self._entries) + sum(key not in self._entries for key in keys) <= self._max_entries
 
 
 class LocalCache(LocMemCache):
-    """LocMemCache with counters and claims that are never evicted early (see the module text).
+    """LocMemCache with a ClaimStore (`store`) whose claims and counters are never culled.
 
-    OPTIONS["MAX_COUNTERS"] bounds the live counters and claims (default 1,000,000, about
-    200 MB); past it, hits that need a new entry raise CounterStoreFull (503) until some expire.
+    OPTIONS["MAX_COUNTERS"] bounds the store's live entries (default 1,000,000, about 200 MB);
+    past it, operations that need a new entry raise StoreFull (503) until some expire. The
+    store's keys need no KEY_PREFIX or version: the store is this LOCATION's alone.
     """
 
     def __init__(self, name: str, params: dict) -> None:
         super().__init__(name, params)
         max_entries = int(params.get("OPTIONS", {}).get("MAX_COUNTERS", 1_000_000))
         with _stores_lock:
-            self._counters = _stores.setdefault(name, CounterStore(max_entries))
-
-    def counter_hit(self, key: str, ttl: int, claim: str | None = None, claim_ttl: int = 0) -> tuple[bool, int]:
-        """One atomic step: take `claim` if free, then count a hit on `key` (see CounterStore.hit).
-
-        The keys need no KEY_PREFIX or version: the store is this LOCATION's alone.
-        """
-        return self._counters.hit(key, ttl, claim, claim_ttl)
-
-    def counter_claim(self, key: str, ttl: int) -> bool:
-        """Take a single-use claim on `key` for `ttl` seconds; False if it is taken."""
-        return self._counters.claim(key, ttl)
-
-    @property
-    def replay_epoch(self) -> float:
-        """Since when this process's store remembers every claim: the process's start."""
-        return self._counters.epoch
-
-    @replay_epoch.setter
-    def replay_epoch(self, epoch: float) -> None:
-        self._counters.epoch = epoch
+            self.store = _stores.setdefault(name, ClaimStore(max_entries))
 
     def clear(self) -> None:
         super().clear()
-        self._counters.clear()
+        self.store.clear()

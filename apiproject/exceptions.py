@@ -7,14 +7,14 @@ from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 
-from apiproject.cache import CounterStoreFull
+from apiproject.cache import StoreFull
 
 logger = logging.getLogger(__name__)
 
 # A lost connection or a server that does not answer: the client's request was fine, so the
 # answer is 503 with Retry-After (RFC 9110 §15.6.4), never a 500 that reads as a bug.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
-CACHE_ERRORS = (RedisError, ConnectionInterrupted, OSError, CounterStoreFull)
+CACHE_ERRORS = (RedisError, ConnectionInterrupted, OSError, StoreFull)
 
 
 class PayloadTooLarge(exceptions.APIException):

@@ -13,13 +13,13 @@ from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from apiproject.cache import CounterStoreFull
+from apiproject.cache import StoreFull
 from apiproject.exceptions import DATABASE_ERRORS, CacheUnavailable, DatabaseUnavailable, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
 # For errors nobody caught: OSError alone (a missing file, say) is no sign of a cache outage.
-_UNCAUGHT_CACHE_ERRORS = (RedisError, ConnectionInterrupted, CounterStoreFull)
+_UNCAUGHT_CACHE_ERRORS = (RedisError, ConnectionInterrupted, StoreFull)
 
 
 def unavailable_exception(exc: BaseException | None) -> ServiceUnavailable | None:

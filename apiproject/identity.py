@@ -1,9 +1,11 @@
 """The calling app's identity on a request: established by a key, a signature, a certificate or an OAuth2 token."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.http import HttpRequest
 from rest_framework.request import Request
+
+from apiproject.counters import Hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +17,14 @@ class AppIdentity:
     client_pk: int | None = None
     key_pk: int | None = None
     throttle_rate: str = ""
+    # This request's hit in the app's throttle window, when the scheme counted it together with
+    # a single-use value (apiproject.replay.nonce_claim_and_count); ClientRateThrottle reads it
+    # instead of counting again.
+    counted: Hit | None = None
+
+    def with_count(self, hit: Hit) -> "AppIdentity":
+        """Return this app with `hit` as this request's count (see `counted`)."""
+        return replace(self, counted=hit)
 
 
 def request_app(request: Request | HttpRequest) -> AppIdentity | None:
@@ -27,5 +37,9 @@ def request_app(request: Request | HttpRequest) -> AppIdentity | None:
 
 
 def set_app(request: Request, app: AppIdentity) -> None:
-    """Record an app established by a user credential (an OAuth2 token names its client)."""
+    """Record the app identified for this request, on the Django request (`request.app`).
+
+    Not DRF's `auth`: the user schemes after the app's in DEFAULT_AUTHENTICATION_CLASSES still
+    run, so a request can carry an app credential and a user credential together.
+    """
     request._request.app = app

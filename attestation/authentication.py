@@ -4,11 +4,10 @@ from rest_framework import authentication
 from rest_framework.request import Request
 
 from apiproject import replay
-from apiproject.exceptions import ServiceUnavailable
 from apiproject.identity import AppIdentity, request_app, set_app
 from attestation.exceptions import InvalidClientAttestation
 from attestation.services import attestation_headers_present, attestation_verify
-from clients.throttling import client_request_count
+from clients.throttling import client_nonce_claim_and_count
 from oauth.resource_server import expected_issuer
 
 
@@ -46,13 +45,10 @@ class ClientAttestationAuthentication(authentication.BaseAuthentication):
         set_app(request, app)
         # Last, in the same round trip as the app's throttle count (ClientRateThrottle reuses it),
         # as signature nonces are: a replay spends none of its budget; the store down gives 503.
-        claim = replay.claim_key(attested.jti_namespace, attested.jti)
-        try:
-            hit = client_request_count(request, app, claim=claim, claim_ttl=attested.jti_ttl)
-        except ServiceUnavailable as exc:
-            raise replay.ReplayStoreUnavailable() from exc
+        key = replay.claim_key(attested.jti_namespace, attested.jti)
+        claim = client_nonce_claim_and_count(request, app, key=key, ttl=attested.jti_ttl, issued_at=attested.iat)
         # Taken before, or made before the replay store last lost its memory (apiproject.replay).
-        if not hit.claimed or replay.issued_before_epoch(attested.iat, hit.epoch):
+        if claim is not replay.Claim.NEW:
             raise InvalidClientAttestation()
         return None
 

@@ -118,12 +118,12 @@ def pop_jti_accept(*, attested: Attested) -> None:
     cannot be reached the request is refused (503 ReplayStoreUnavailable).
     """
     try:
-        first_use = replay.nonce_claim(
-            namespace=attested.jti_namespace, value=attested.jti, ttl=attested.jti_ttl, issued_at=attested.iat
+        claim = replay.nonce_claim(
+            replay.claim_key(attested.jti_namespace, attested.jti), ttl=attested.jti_ttl, issued_at=attested.iat
         )
     except replay.ReplayStoreUnavailable as exc:
         logger.warning("attestation replay store unavailable: %s", type(exc.__cause__).__name__)
         raise
-    if not first_use:
+    if claim is not replay.Claim.NEW:
         logger.info("client attestation refused: replayed PoP")
         raise InvalidClientAttestation()

@@ -73,8 +73,9 @@ class Counters:
         "touch",
         "get_many",
         "set_many",
-        "counter_hit",
     )
+    # apiproject.cache.LocalCache's store of claims and counters: each call is one step.
+    STORE_METHODS = ("claim", "incr", "claim_and_incr")
 
     def __init__(self) -> None:
         self.queries = 0
@@ -95,6 +96,9 @@ class Counters:
             for name in self.CACHE_METHODS:
                 if hasattr(cache, name):
                     self._wrap(cache, name)
+            store = getattr(cache, "store", None)
+            for name in self.STORE_METHODS if store is not None else ():
+                self._wrap(store, name)
         else:
             from redis.connection import AbstractConnection
 
@@ -119,6 +123,9 @@ class Counters:
         cache = caches["default"]
         for name in self.CACHE_METHODS:
             cache.__dict__.pop(name, None)
+        store = getattr(cache, "store", None)
+        for name in self.STORE_METHODS if store is not None else ():
+            store.__dict__.pop(name, None)
 
 
 @dataclass

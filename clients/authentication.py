@@ -5,7 +5,7 @@ from rest_framework import HTTP_HEADER_ENCODING, authentication
 from rest_framework.request import Request
 
 from apiproject.exceptions import MalformedCredentials
-from apiproject.identity import AppIdentity, request_app
+from apiproject.identity import AppIdentity, request_app, set_app
 from clients.exceptions import InvalidApiKey, SignatureRequired, UserAgentRejected
 from clients.records import KeyRecord
 from clients.selectors import api_key_lookup
@@ -45,9 +45,8 @@ def authorization_credential(request: Request, keyword: str, *, max_length: int 
 def identify_app(request: Request, record: KeyRecord | None, *, scheme: str) -> AppIdentity:
     """Check that the key may call now and from this agent, then record the app on the request.
 
-    The app is stored on the Django request (`request.app`), not returned as DRF's `auth`, so
-    that the user schemes after it in DEFAULT_AUTHENTICATION_CLASSES still run: a request can
-    carry an app key and a user credential together.
+    The app is recorded with set_app (`request.app`), not returned as DRF's `auth`, so that the
+    user schemes after it in DEFAULT_AUTHENTICATION_CLASSES still run.
     """
     if record is None or not record.is_usable():
         raise InvalidApiKey()
@@ -55,7 +54,7 @@ def identify_app(request: Request, record: KeyRecord | None, *, scheme: str) -> 
     if len(user_agent) > MAX_USER_AGENT_LENGTH or not record.allows_user_agent(user_agent):
         raise UserAgentRejected()
     app = record.identity(scheme)
-    request._request.app = app
+    set_app(request, app)
     return app
 
 

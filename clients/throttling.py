@@ -6,8 +6,9 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from apiproject.counters import Hit, fixed_window_hit
-from apiproject.identity import AppIdentity, request_app
+from apiproject import replay
+from apiproject.counters import Hit, fixed_window, fixed_window_hit
+from apiproject.identity import AppIdentity, request_app, set_app
 from clients.usage import usage_rider
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -25,21 +26,30 @@ def client_rate(app: AppIdentity) -> tuple[int, int]:
     return parse_rate(app.throttle_rate or settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["client"])
 
 
-def client_request_count(request: Request, app: AppIdentity, *, claim: str | None = None, claim_ttl: int = 0) -> Hit:
-    """Count this request against its app's window, once per request, and return the count.
+def client_counter(app: AppIdentity) -> tuple[str, int]:
+    """Return the name of the app's throttle counter and its window's period in seconds."""
+    return f"client:{app.client_id}", client_rate(app)[1]
 
-    A signed request calls this during authentication with its nonce as `claim`, so that the
-    replay check and the app's count share one round trip; ClientRateThrottle then reuses the
-    result instead of counting again.
+
+def client_nonce_claim_and_count(
+    request: Request, app: AppIdentity, *, key: str, ttl: int, issued_at: float
+) -> replay.Claim:
+    """Take a single-use value and count this request against its app, in one round trip.
+
+    For the schemes whose credential carries one (a signature's nonce, a PoP's or a DPoP proof's
+    jti): apiproject.replay.nonce_claim_and_count, with the request's usage count riding the
+    same round trip (clients.usage). A value taken before counts nothing. The app is recorded
+    on the request again with its count (AppIdentity.counted), which ClientRateThrottle reads
+    instead of counting a second time. Raises ReplayStoreUnavailable (503).
     """
-    hit = getattr(request._request, "client_hit", None)
-    if hit is None:
-        _, period = client_rate(app)
-        # The request's usage count rides the same round trip (clients.usage).
-        rider = usage_rider(request._request, app)
-        hit = fixed_window_hit(f"client:{app.client_id}", period=period, claim=claim, claim_ttl=claim_ttl, rider=rider)
-        request._request.client_hit = hit
-    return hit
+    name, period = client_counter(app)
+    window = fixed_window(name, period=period)
+    claim, hit = replay.nonce_claim_and_count(
+        key, ttl=ttl, issued_at=issued_at, window=window, rider=usage_rider(request._request, app)
+    )
+    if claim is replay.Claim.NEW:
+        set_app(request, app.with_count(hit))
+    return claim
 
 
 class FixedWindowThrottle(BaseThrottle):
@@ -77,4 +87,9 @@ class ClientRateThrottle(FixedWindowThrottle):
         app = request_app(request)
         if app is None:
             return None
-        return client_request_count(request, app), client_rate(app)[0]
+        hit = app.counted  # counted already, with the request's nonce (client_nonce_claim_and_count)
+        if hit is None:
+            name, period = client_counter(app)
+            # The request's usage count rides the same round trip (clients.usage).
+            hit = fixed_window_hit(name, period=period, rider=usage_rider(request._request, app))
+        return hit, client_rate(app)[0]

@@ -13,7 +13,7 @@ from apiproject.exceptions import ServiceUnavailable
 from apiproject.identity import AppIdentity
 from clients.authentication import identify_app
 from clients.selectors import api_key_lookup
-from clients.throttling import client_request_count
+from clients.throttling import client_nonce_claim_and_count
 from signatures import message_signatures as signatures
 from signatures.crypto import derive_payload_key
 from signatures.exceptions import NonceReused, NonceStoreUnavailable, SignatureRejected
@@ -96,23 +96,23 @@ def nonce_accept(request: Request, app: AppIdentity, signature: signatures.Signa
 
     RFC 9421 §7.2.2: a nonce stops replay inside the freshness window. One atomic operation on
     the shared cache both checks and records it (SET NX EX), so two workers racing with the same
-    request cannot both win; it runs in the same round trip as the app's throttle count, and a
-    replay counts nothing. The nonce is kept until the signature's `created` leaves the window
-    (`expires_in` seconds); after that `check_freshness` refuses the request anyway. A signature
-    created before the replay store's epoch (apiproject.replay: it lost its memory then) is
-    refused too. If the store cannot be reached the request is refused (503): never accept a
-    nonce unchecked.
+    request cannot both win; it runs in the same round trip as the app's throttle count
+    (client_nonce_claim_and_count), and a replay counts nothing. The nonce is kept until the
+    signature's `created` leaves the window (`expires_in` seconds); after that
+    `check_freshness` refuses the request anyway. A signature created before the replay store's
+    epoch (apiproject.replay: it lost its memory then) is refused too. If the store cannot be
+    reached the request is refused (503): never accept a nonce unchecked.
     """
-    claim = replay.claim_key(f"sig-nonce:{app.key_pk}", signature.nonce)
+    key = replay.claim_key(f"sig-nonce:{app.key_pk}", signature.nonce)
     try:
-        hit = client_request_count(request, app, claim=claim, claim_ttl=expires_in)
+        claim = client_nonce_claim_and_count(request, app, key=key, ttl=expires_in, issued_at=signature.created)
     except ServiceUnavailable as exc:
         logger.warning("nonce store unavailable: %s", type(exc.__cause__).__name__)
         raise NonceStoreUnavailable() from exc
-    if not hit.claimed:
+    if claim is replay.Claim.REUSED:
         raise NonceReused()
     # The store may have lost its memory (a Redis restart) after this nonce was first used.
-    if replay.issued_before_epoch(signature.created, hit.epoch):
+    if claim is replay.Claim.PREDATES_MEMORY:
         raise NonceReused("This signature predates the replay store's memory; sign the request again.")
 
 

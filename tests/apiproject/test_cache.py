@@ -1,12 +1,12 @@
-"""The in-process cache's counters and claims (apiproject.cache), and counters.py on top of it."""
+"""The in-process cache's claims and counters (apiproject.cache), and counters.py on top of it."""
 
 import threading
 
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
-from apiproject.cache import CounterStore, CounterStoreFull, LocalCache
-from apiproject.counters import _cache_hit, fixed_window_hit
+from apiproject.cache import ClaimStore, LocalCache, StoreFull
+from apiproject.counters import fixed_window_hit
 from apiproject.exceptions import ServiceUnavailable
 
 NOW = 1_800_000_000
@@ -19,30 +19,31 @@ def frozen(time_machine):
 
 
 def test_hits_count_per_key():
-    store = CounterStore(max_entries=100)
+    store = ClaimStore(max_entries=100)
 
-    assert [store.hit("a", ttl=60) for _ in range(3)] == [(True, 1), (True, 2), (True, 3)]
-    assert store.hit("b", ttl=60) == (True, 1)
+    assert [store.incr("a", ttl=60) for _ in range(3)] == [1, 2, 3]
+    assert store.incr("b", ttl=60) == 1
 
 
 def test_a_taken_claim_counts_nothing():
-    store = CounterStore(max_entries=100)
-    assert store.hit("a", ttl=60, claim="nonce", claim_ttl=60) == (True, 1)
+    store = ClaimStore(max_entries=100)
+    assert store.claim_and_incr("nonce", 60, "a", 60) == (True, 1)
 
-    assert store.hit("a", ttl=60, claim="nonce", claim_ttl=60) == (False, 0)
-    assert store.hit("a", ttl=60) == (True, 2)
+    assert store.claim_and_incr("nonce", 60, "a", 60) == (False, 0)
+    assert store.claim("nonce", 60) is False
+    assert store.incr("a", ttl=60) == 2
 
 
 def test_counts_and_claims_expire_after_their_ttl(frozen):
-    store = CounterStore(max_entries=100)
-    store.hit("a", ttl=60, claim="nonce", claim_ttl=30)
+    store = ClaimStore(max_entries=100)
+    store.claim_and_incr("nonce", 30, "a", 60)
 
     frozen.shift(29)
-    assert store.hit("a", ttl=60, claim="nonce", claim_ttl=30) == (False, 0)
+    assert store.claim_and_incr("nonce", 30, "a", 60) == (False, 0)
     frozen.shift(2)
-    assert store.hit("a", ttl=60, claim="nonce", claim_ttl=30) == (True, 2)
+    assert store.claim_and_incr("nonce", 30, "a", 60) == (True, 2)
     frozen.shift(30)
-    assert store.hit("a", ttl=60) == (True, 1)
+    assert store.incr("a", ttl=60) == 1
 
 
 def test_claims_outlive_locmemcaches_eviction():
@@ -52,43 +53,56 @@ def test_claims_outlive_locmemcaches_eviction():
     plain.clear()
     local.clear()
     for n in range(1000):
-        _cache_hit(plain, "count", 60, f"nonce-{n}", 60)
-        local.counter_hit("count", 60, f"nonce-{n}", 60)
+        plain.add(f"nonce-{n}", 1, timeout=60)
+        local.store.claim_and_incr(f"nonce-{n}", 60, "count", 60)
 
-    assert _cache_hit(plain, "count", 60, "nonce-0", 60) == (True, 1001)  # the flaw avoided here
-    assert local.counter_hit("count", 60, "nonce-0", 60) == (False, 0)
+    assert plain.add("nonce-0", 1, timeout=60) is True  # the flaw avoided here
+    assert local.store.claim("nonce-0", 60) is False
 
 
 def test_a_full_store_refuses_new_entries_and_keeps_counting_live_ones():
-    store = CounterStore(max_entries=2)
-    store.hit("a", ttl=60, claim="nonce", claim_ttl=60)
+    store = ClaimStore(max_entries=2)
+    store.claim_and_incr("nonce", 60, "a", 60)
 
-    with pytest.raises(CounterStoreFull):
-        store.hit("b", ttl=60)  # a new counter
-    with pytest.raises(CounterStoreFull):
-        store.hit("a", ttl=60, claim="other", claim_ttl=60)  # a new claim
-    assert store.hit("a", ttl=60) == (True, 2)  # one app filling the store does not stop the others
-    assert store.hit("a", ttl=60, claim="nonce", claim_ttl=60) == (False, 0)  # nor lets a replay through
+    with pytest.raises(StoreFull):
+        store.incr("b", ttl=60)  # a new counter
+    with pytest.raises(StoreFull):
+        store.claim_and_incr("other", 60, "a", 60)  # a new claim
+    assert store.incr("a", ttl=60) == 2  # one app filling the store does not stop the others
+    assert store.claim_and_incr("nonce", 60, "a", 60) == (False, 0)  # nor lets a replay through
 
 
 def test_a_refused_hit_takes_no_claim():
-    store = CounterStore(max_entries=2)
-    store.hit("a", ttl=60)
+    store = ClaimStore(max_entries=2)
+    store.incr("a", ttl=60)
 
-    with pytest.raises(CounterStoreFull):
-        store.hit("b", ttl=60, claim="nonce", claim_ttl=60)  # needs two new entries, one is free
-    assert store.hit("a", ttl=60, claim="nonce", claim_ttl=60) == (True, 2)  # the nonce is still unused
+    with pytest.raises(StoreFull):
+        store.claim_and_incr("nonce", 60, "b", 60)  # needs two new entries, one is free
+    assert store.claim_and_incr("nonce", 60, "a", 60) == (True, 2)  # the nonce is still unused
 
 
 def test_a_full_store_takes_hits_again_once_entries_expire(frozen):
-    store = CounterStore(max_entries=2)
-    store.hit("a", ttl=10, claim="nonce", claim_ttl=10)
-    with pytest.raises(CounterStoreFull):
-        store.hit("b", ttl=10)
+    store = ClaimStore(max_entries=2)
+    store.claim_and_incr("nonce", 10, "a", 10)
+    with pytest.raises(StoreFull):
+        store.incr("b", ttl=10)
 
     frozen.shift(11)
 
-    assert store.hit("b", ttl=10) == (True, 1)
+    assert store.incr("b", ttl=10) == 1
+
+
+def test_a_full_store_sweeps_out_expired_entries_and_keeps_live_ones(frozen):
+    store = ClaimStore(max_entries=2)
+    store.claim("short", 10)
+    store.claim("long", 60)
+
+    frozen.shift(11)
+
+    assert store.claim("new", 60) is True  # room made by sweeping out "short"
+    assert store.claim("long", 60) is False
+    with pytest.raises(StoreFull):
+        store.claim("another", 60)
 
 
 def test_a_full_store_is_a_503(settings):
@@ -104,20 +118,20 @@ def test_a_full_store_is_a_503(settings):
 
 def test_clear_forgets_counters_and_claims():
     cache = LocalCache("clearing", {})
-    cache.counter_hit("count", 60, "nonce", 60)
+    cache.store.claim_and_incr("nonce", 60, "count", 60)
 
     cache.clear()
 
-    assert cache.counter_hit("count", 60, "nonce", 60) == (True, 1)
+    assert cache.store.claim_and_incr("nonce", 60, "count", 60) == (True, 1)
 
 
 def test_instances_of_one_location_share_their_counters():
     # Django makes one cache instance per thread; they must count together.
     first, second = LocalCache("shared", {}), LocalCache("shared", {})
     first.clear()
-    first.counter_hit("count", 60)
+    first.store.incr("count", 60)
 
-    assert second.counter_hit("count", 60) == (True, 2)
+    assert second.store.incr("count", 60) == 2
 
 
 def test_concurrent_threads_lose_no_hit():
@@ -126,7 +140,7 @@ def test_concurrent_threads_lose_no_hit():
     results: list[int] = []
 
     def hammer() -> None:
-        results.extend(cache.counter_hit("count", 60)[1] for _ in range(500))
+        results.extend(cache.store.incr("count", 60) for _ in range(500))
 
     threads = [threading.Thread(target=hammer) for _ in range(8)]
     for thread in threads:

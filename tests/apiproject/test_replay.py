@@ -7,9 +7,18 @@ import sys
 import time
 
 import pytest
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 
-from apiproject.replay import ReplayStoreUnavailable, nonce_claim, replay_epoch_forget
+from apiproject.counters import fixed_window
+from apiproject.replay import (
+    Claim,
+    ReplayStoreUnavailable,
+    claim_key,
+    nonce_claim,
+    nonce_claim_and_count,
+    replay_epoch_forget,
+)
 from apiproject.startup import redis_eviction_problem, replay_store_check
 from tests.helpers import ROOT, gunicorn_server, redis_server
 from tests.signatures.helpers import send, sign
@@ -62,27 +71,60 @@ def test_signed_request_replayed_after_a_redis_restart_is_refused(api_client, ap
 
 def test_nonce_claim_takes_a_value_once():
     now = time.time()
-    assert nonce_claim(namespace="dpop-jti", value="a", ttl=60, issued_at=now) is True
-    assert nonce_claim(namespace="dpop-jti", value="a", ttl=60, issued_at=now) is False
-    assert nonce_claim(namespace="attestation-jti", value="a", ttl=60, issued_at=now) is True
+    assert nonce_claim(claim_key("dpop-jti", "a"), ttl=60, issued_at=now) is Claim.NEW
+    assert nonce_claim(claim_key("dpop-jti", "a"), ttl=60, issued_at=now) is Claim.REUSED
+    assert nonce_claim(claim_key("attestation-jti", "a"), ttl=60, issued_at=now) is Claim.NEW
 
 
 def test_nonce_claim_after_a_restart_refuses_values_issued_before_it(private_redis):
-    assert nonce_claim(namespace="dpop-jti", value="a", ttl=60, issued_at=time.time()) is True
+    assert nonce_claim(claim_key("dpop-jti", "a"), ttl=60, issued_at=time.time()) is Claim.NEW
     issued_before_restart = time.time()
     private_redis.restart()
     with contextlib.suppress(ReplayStoreUnavailable):  # a connection the old server closed
-        nonce_claim(namespace="dpop-jti", value="b", ttl=60, issued_at=issued_before_restart)
+        nonce_claim(claim_key("dpop-jti", "b"), ttl=60, issued_at=issued_before_restart)
 
-    assert nonce_claim(namespace="dpop-jti", value="a", ttl=60, issued_at=issued_before_restart) is False
-    assert nonce_claim(namespace="dpop-jti", value="c", ttl=60, issued_at=issued_before_restart) is False
-    assert nonce_claim(namespace="dpop-jti", value="d", ttl=60, issued_at=time.time()) is True
+    assert nonce_claim(claim_key("dpop-jti", "a"), ttl=60, issued_at=issued_before_restart) is Claim.PREDATES_MEMORY
+    assert nonce_claim(claim_key("dpop-jti", "c"), ttl=60, issued_at=issued_before_restart) is Claim.PREDATES_MEMORY
+    assert nonce_claim(claim_key("dpop-jti", "d"), ttl=60, issued_at=time.time()) is Claim.NEW
 
 
 def test_nonce_claim_with_the_store_down_raises_503(cache_down):
     cache_down()
     with pytest.raises(ReplayStoreUnavailable) as raised:
-        nonce_claim(namespace="dpop-jti", value="a", ttl=60, issued_at=time.time())
+        nonce_claim(claim_key("dpop-jti", "a"), ttl=60, issued_at=time.time())
+    assert raised.value.status_code == 503
+    assert raised.value.get_codes() == "replay_store_unavailable"
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["configured", "django.core.cache.backends.locmem.LocMemCache"],
+    ids=["configured-cache", "another-django-cache"],
+)
+def test_nonce_claim_and_count_counts_only_new_values(backend, settings):
+    if backend != "configured":
+        settings.CACHES = {**settings.CACHES, "default": {"BACKEND": backend, "LOCATION": "replay-test"}}
+        caches["default"].clear()
+        replay_epoch_forget()
+    now, window = time.time(), fixed_window("client:app", period=60)
+    first = nonce_claim_and_count(claim_key("sig-nonce:1", "n-1"), ttl=60, issued_at=now, window=window)
+    replayed = nonce_claim_and_count(claim_key("sig-nonce:1", "n-1"), ttl=60, issued_at=now, window=window)
+    second = nonce_claim_and_count(claim_key("sig-nonce:1", "n-2"), ttl=60, issued_at=now, window=window)
+
+    assert [(claim, hit.count) for claim, hit in (first, replayed, second)] == [
+        (Claim.NEW, 1),
+        (Claim.REUSED, 0),
+        (Claim.NEW, 2),
+    ]
+    assert first[1].retry_after == window.retry_after
+
+
+def test_nonce_claim_and_count_with_the_store_down_raises_503(cache_down):
+    cache_down()
+    with pytest.raises(ReplayStoreUnavailable) as raised:
+        nonce_claim_and_count(
+            claim_key("sig-nonce:1", "n"), ttl=60, issued_at=time.time(), window=fixed_window("client:app", period=60)
+        )
     assert raised.value.status_code == 503
     assert raised.value.get_codes() == "replay_store_unavailable"
 
@@ -105,8 +147,6 @@ def test_redis_eviction_problem(policy, maxmemory, refused):
 
 
 def test_start_on_an_evicting_redis_is_refused_in_process(private_redis):
-    from django.core.cache import caches
-
     caches["default"].client.get_client().config_set("maxmemory", "100mb")
     caches["default"].client.get_client().config_set("maxmemory-policy", "allkeys-lru")
     with pytest.raises(ImproperlyConfigured, match="maxmemory-policy allkeys-lru"):
