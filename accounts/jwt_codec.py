@@ -2,7 +2,7 @@
 
 No ORM and no DRF: access, refresh and anonymous signup tokens all go through these functions,
 and `jwt_verify` is the one verifier of every JWT this server accepts, OAuth2 access tokens
-(oauth.tokens) included. The rules are those of RFC 8725 (JWT Best Current Practices):
+(oauth.access_tokens) included. The rules are those of RFC 8725 (JWT Best Current Practices):
 
 - The algorithm is fixed by the key's type, never read from the token (§3.1): an EC P-256 key
   signs ES256, Ed25519 EdDSA, RSA RS256. `alg: none` and HMAC tokens "signed" with the public
@@ -279,7 +279,7 @@ def jwt_verify(
     """Verify a signed JWT with the key `keys` returns for its `kid`; return its claims, or raise.
 
     Every JWT this server accepts goes through here: its own tokens (jwt_decode) and OAuth2
-    access tokens (oauth.tokens). jwt_header checks the header first; PyJWT's
+    access tokens (oauth.access_tokens). jwt_header checks the header first; PyJWT's
     `jwt.decode` then checks the signature with the one `algorithm`, `iss`, `aud` (one string),
     `exp`, `nbf` and `iat` (with LEEWAY_SECONDS) and that every claim in `required` is present.
     Beyond PyJWT, every required claim that is not a time is a string, and times are JSON

@@ -461,7 +461,7 @@ def _oidc_rsa_private_key_pem() -> str:
     # Called on first use, not at import: the key comes from OIDC_RSA_PRIVATE_KEY_FILE through
     # apiproject.keys (which generates a dev key under var/ in debug), and a resource server that
     # never signs anything runs without it.
-    from oauth.keys import signing_key_pem
+    from oauth.signing_key import signing_key_pem
 
     return signing_key_pem()
 

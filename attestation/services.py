@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 
 from apiproject import replay
 from attestation import crypto
+from attestation.attester_keys import attester_key
 from attestation.exceptions import InvalidClientAttestation
-from attestation.keys import attester_key
 from attestation.models import ClientAttester
 from attestation.selectors import AppKind, AttestedApp, attested_app_cache_clear, attested_app_lookup
 from clients.models import ApiClient

@@ -141,7 +141,7 @@ def proof_verify(proof: str, *, method: str, url: str, now: float, access_token:
     # PyJWT's algorithm checks the signature. jwt.decode would parse the token again first and
     # re-check the base64 alphabet one character at a time in Python, which costs more than
     # the ECDSA verification itself; COMPACT_JWS has checked that alphabet already (the same
-    # choice as oauth/tokens.py, measured in benchmarks/).
+    # choice as oauth/access_tokens.py, measured in benchmarks/).
     signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
     try:
         valid = _VERIFIERS[header["alg"]].verify(signing_input, key.key, _segment(signature_segment))

@@ -18,8 +18,8 @@ from clients.exceptions import ClientMismatch
 from dpop.binding import SCHEME as DPOP_SCHEME
 from dpop.binding import token_binding_check
 from dpop.exceptions import CHALLENGE as DPOP_CHALLENGE
+from oauth.access_tokens import AccessTokenClaims, AccessTokenInvalid
 from oauth.resource_server import access_token_verify
-from oauth.tokens import AccessTokenClaims, AccessTokenInvalid
 from transport.client_cert import certificate_binding_holds
 
 

@@ -5,9 +5,9 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthlibRequest
 
 from dpop.oauth import request_dpop_jkt
+from oauth.access_tokens import access_token_claims, access_token_encode
 from oauth.hashers import generate_client_secret
-from oauth.keys import signing_key, signing_kid
-from oauth.tokens import access_token_claims, access_token_encode
+from oauth.signing_key import signing_key, signing_kid
 from transport.client_cert import certificate_confirmation
 
 

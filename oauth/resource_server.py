@@ -24,8 +24,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from apiproject.exceptions import ServiceUnavailable
-from oauth.keys import signing_kid, verification_key
-from oauth.tokens import AccessTokenClaims, AccessTokenInvalid, access_token_decode, access_token_kid
+from oauth.access_tokens import AccessTokenClaims, AccessTokenInvalid, access_token_decode, access_token_kid
+from oauth.signing_key import signing_kid, verification_key
 
 logger = logging.getLogger(__name__)
 

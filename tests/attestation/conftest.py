@@ -2,7 +2,7 @@
 
 import pytest
 
-from attestation.keys import jwks_cache_clear
+from attestation.attester_keys import jwks_cache_clear
 from attestation.selectors import attested_app_cache_clear
 from tests.attestation.helpers import Attester, Instance, JwksServer
 from tests.clients.factories import ApiCredentials, make_api_client

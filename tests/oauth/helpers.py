@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 from django.test import Client
 
-from oauth.keys import signing_key, signing_kid
+from oauth.access_tokens import access_token_claims, access_token_encode
 from oauth.models import OAuthApplication
-from oauth.tokens import access_token_claims, access_token_encode
+from oauth.signing_key import signing_key, signing_kid
 
 REDIRECT_URI = "https://client.example/callback"
 CLIENT_SECRET = "client-secret-for-tests-only-0123456789"

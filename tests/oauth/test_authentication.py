@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from accounts.models import User
-from oauth.keys import signing_key
 from oauth.models import OAuthApplication
+from oauth.signing_key import signing_key
 from purchases.models import Purchase
 from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.oauth.helpers import make_application, mint_access_token

@@ -17,8 +17,8 @@ from oauth2_provider.models import AccessToken, Grant, RefreshToken
 from requests_oauthlib import OAuth2Session
 
 from audit.models import AuditEvent
-from oauth.keys import signing_kid
 from oauth.models import OAuthApplication
+from oauth.signing_key import signing_kid
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 from tests.oauth.helpers import (
     CLIENT_SECRET,
