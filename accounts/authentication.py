@@ -13,9 +13,10 @@ from accounts.models import LoginSession, User
 from accounts.selectors import login_session_by_token, token_user
 from accounts.services.login import login_session_touch
 from accounts.tokens import AccessToken, InvalidToken
+from apiproject.authorization import MalformedAuthorization, authorization_credentials
 from apiproject.exceptions import MalformedCredentials
 from apiproject.identity import request_app
-from clients.authentication import authorization_credential, authorization_header
+from clients.authentication import authorization_credential
 from clients.exceptions import ClientMismatch
 from dpop.binding import SCHEME as DPOP_SCHEME
 from dpop.binding import cnf_jkt, token_binding_check
@@ -23,6 +24,7 @@ from dpop.exceptions import CHALLENGE as DPOP_CHALLENGE
 from transport.client_cert import certificate_binding_holds, cnf_thumbprint
 
 TOKEN_MAX_LENGTH = 128  # issued tokens are 43 characters; anything far longer is not ours
+MALFORMED = "Authorization: Bearer (or DPoP) takes exactly one ASCII token."
 
 
 class SessionTokenAuthentication(authentication.BaseAuthentication):
@@ -37,9 +39,10 @@ class SessionTokenAuthentication(authentication.BaseAuthentication):
     scheme_name = "token"
 
     def authenticate(self, request: Request) -> tuple[User, LoginSession] | None:
-        token = authorization_credential(request, self.keyword, max_length=TOKEN_MAX_LENGTH)
-        if token is None:
+        found = authorization_credential(request, self.keyword, max_length=TOKEN_MAX_LENGTH)
+        if found is None:
             return None
+        _, token = found
         return self.authenticate_credentials(request, token)
 
     def authenticate_credentials(self, request: Request, token: str) -> tuple[User, LoginSession]:
@@ -83,12 +86,10 @@ class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
         pass
 
     def authenticate(self, request: Request) -> tuple[User, AccessToken] | None:
-        header = self.get_header(request)
-        if header is None:
-            return None
-        raw_token = self.get_raw_token(header)
-        if raw_token is None:
+        found = self._raw_token(request)
+        if found is None:
             return None  # another scheme (Key, Token, Basic, ...)
+        scheme, raw_token = found
         try:
             token = self.get_validated_token(raw_token)
         except jwt_codec.ForeignToken:
@@ -96,25 +97,24 @@ class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
         app = request_app(request)
         if app is not None and app.client_id != token["client_id"]:
             raise ClientMismatch()
-        scheme = header.split()[0].lower().decode("ascii")
         token_binding_check(request, scheme=scheme, token=raw_token.decode("ascii"), jkt=cnf_jkt(token.payload))
         if not certificate_binding_holds(cnf_thumbprint(token.payload), request._request.META):
             raise InvalidToken()  # RFC 8705 §3: bound to a client certificate this request lacks
         return self.get_user(token), token
 
-    def get_header(self, request: Request) -> bytes | None:
-        # simplejwt reads request.META through DRF's Request proxy; this reads it directly.
-        # It reads Authorization only: SIMPLE_JWT["AUTH_HEADER_NAME"] is left at its default.
-        return authorization_header(request) or None
+    @staticmethod
+    def _raw_token(request: Request) -> tuple[str, bytes] | None:
+        """Return (scheme, token) of `Authorization: Bearer` or `DPoP`, None for another scheme.
 
-    def get_raw_token(self, header: bytes) -> bytes | None:
-        parts = header.split()
-        # RFC 9110 §11.1: the scheme name is case-insensitive.
-        if not parts or parts[0].lower() not in (b"bearer", DPOP_SCHEME.encode()):
-            return None
-        if len(parts) != 2 or not parts[1].isascii():
-            raise MalformedCredentials("Authorization: Bearer (or DPoP) takes exactly one ASCII token.")
-        return parts[1]
+        It reads Authorization only: SIMPLE_JWT["AUTH_HEADER_NAME"] is left at its default.
+        """
+        try:
+            found = authorization_credentials(request, "bearer", DPOP_SCHEME)
+        except MalformedAuthorization as exc:
+            raise MalformedCredentials(MALFORMED) from exc
+        if found is not None and not found[1].isascii():
+            raise MalformedCredentials(MALFORMED)
+        return found
 
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         try:

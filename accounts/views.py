@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import authentication, status
+from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -32,6 +32,7 @@ from accounts.serializers import (
 from accounts.services.credentials import user_logout_all
 from accounts.services.login import credentials_check, login_session_create, login_session_revoke
 from accounts.services.refresh_tokens import refresh_token_revoke, refresh_token_rotate, token_pair_obtain, token_verify
+from apiproject.authorization import MalformedAuthorization, authorization_credentials
 from apiproject.client_ip import client_ip
 from apiproject.exceptions import MalformedCredentials
 from apiproject.identity import request_app
@@ -54,13 +55,15 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     RFC 7617: base64 of `user-id ":" password`, split at the first colon (a user id cannot
     contain one). Only UTF-8 is accepted; anything that does not decode is malformed.
     """
-    parts = authentication.get_authorization_header(request).split()
-    if not parts or parts[0].lower() != b"basic":
-        return None
-    if len(parts) != 2:
-        raise MalformedCredentials("Authorization: Basic takes exactly one base64 value.")
     try:
-        decoded = base64.b64decode(parts[1], validate=True).decode("utf-8")
+        found = authorization_credentials(request, "basic")
+    except MalformedAuthorization as exc:
+        raise MalformedCredentials("Authorization: Basic takes exactly one base64 value.") from exc
+    if found is None:
+        return None
+    _, value = found
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise MalformedCredentials("Basic credentials must be base64 of UTF-8 text.") from exc
     username, colon, password = decoded.partition(":")

@@ -1,9 +1,9 @@
 """App keys: `X-Api-Key: <key_id>.<secret>`, and what every app-identity scheme shares (the key's policy)."""
 
-from django.http import HttpRequest
-from rest_framework import HTTP_HEADER_ENCODING, authentication
+from rest_framework import authentication
 from rest_framework.request import Request
 
+from apiproject.authorization import MalformedAuthorization, authorization_credentials
 from apiproject.exceptions import MalformedCredentials
 from apiproject.identity import AppIdentity, request_app, set_app
 from clients.exceptions import InvalidApiKey, SignatureRequired, UserAgentRejected
@@ -13,33 +13,27 @@ from clients.selectors import api_key_lookup
 MAX_USER_AGENT_LENGTH = 512  # longer agents are refused before any regular expression runs
 
 
-def authorization_header(request: Request | HttpRequest) -> bytes:
-    """Return the Authorization header as bytes, b"" if absent (DRF's get_authorization_header).
+def authorization_credential(request: Request, *keywords: str, max_length: int | None = None) -> tuple[str, str] | None:
+    """Return (scheme, credential) of `Authorization: <keyword> <credential>`, or None for another scheme.
 
-    Read from the Django request's META directly: every scheme in the chain asks, and DRF's
-    Request proxies each attribute it lacks through __getattr__.
+    The scheme comes back in lower case (RFC 9110 §11.1: it is case-insensitive). A header of
+    one of these schemes that is not exactly one ASCII credential (of at most `max_length`
+    bytes) is malformed: 401, never a 500.
     """
-    header = getattr(request, "_request", request).META.get("HTTP_AUTHORIZATION", b"")
-    return header.encode(HTTP_HEADER_ENCODING) if isinstance(header, str) else header
-
-
-def authorization_credential(request: Request, keyword: str, *, max_length: int | None = None) -> str | None:
-    """Return the credential of `Authorization: <keyword> <credential>`, or None for another scheme.
-
-    RFC 9110 §11.1: the scheme name is case-insensitive. A header of this scheme that is not
-    exactly one ASCII credential (of at most `max_length` bytes) is malformed: 401, never a 500.
-    """
-    parts = authorization_header(request).split()
-    if not parts or parts[0].lower() != keyword.lower().encode():
-        return None
-    if len(parts) != 2:
-        raise MalformedCredentials(f"Authorization: {keyword} takes exactly one credential.")
-    if max_length is not None and len(parts[1]) > max_length:
-        raise MalformedCredentials(f"The {keyword} credential is too long.")
+    named = {keyword.lower(): keyword for keyword in keywords}
     try:
-        return parts[1].decode("ascii")
+        found = authorization_credentials(request, *named)
+    except MalformedAuthorization as exc:
+        raise MalformedCredentials(f"Authorization: {named[exc.args[0]]} takes exactly one credential.") from exc
+    if found is None:
+        return None
+    scheme, credential = found
+    if max_length is not None and len(credential) > max_length:
+        raise MalformedCredentials(f"The {named[scheme]} credential is too long.")
+    try:
+        return scheme, credential.decode("ascii")
     except UnicodeDecodeError as exc:
-        raise MalformedCredentials(f"The {keyword} credential must be ASCII.") from exc
+        raise MalformedCredentials(f"The {named[scheme]} credential must be ASCII.") from exc
 
 
 def identify_app(request: Request, record: KeyRecord | None, *, scheme: str) -> AppIdentity:
@@ -86,11 +80,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if request_app(request) is not None:
             return None  # a signature already identified the app
         meta = request._request.META
-        parts = authorization_header(request).split()
-        if parts and parts[0].lower() == self.keyword.lower().encode():
-            if len(parts) != 2:
-                raise MalformedCredentials("Authorization: Key takes exactly one key id.")
-            value = parts[1]
+        try:
+            found = authorization_credentials(request, self.keyword.lower())
+        except MalformedAuthorization as exc:
+            raise MalformedCredentials("Authorization: Key takes exactly one key id.") from exc
+        if found is not None:
+            _, value = found
         elif self.header in meta:
             value = meta[self.header].encode("latin-1", errors="replace").strip()
             if not value or b" " in value:

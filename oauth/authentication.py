@@ -44,11 +44,10 @@ class OAuth2Authentication(authentication.BaseAuthentication):
     scheme_name = "oauth2"
 
     def authenticate(self, request: Request) -> tuple[User, AccessTokenClaims] | None:
-        scheme, token = self.keyword.lower(), authorization_credential(request, self.keyword)
-        if token is None:
-            scheme, token = DPOP_SCHEME, authorization_credential(request, DPOP_SCHEME)
-        if token is None:
+        found = authorization_credential(request, self.keyword, DPOP_SCHEME)
+        if found is None:
             return None
+        scheme, token = found
         try:
             claims = access_token_verify(token, request=request._request)
         except AccessTokenInvalid as exc:

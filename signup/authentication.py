@@ -30,11 +30,10 @@ class AnonymousTokenAuthentication(authentication.BaseAuthentication):
     scheme_name = "anonymous"
 
     def authenticate(self, request: Request) -> tuple[AnonymousUser, dict] | None:
-        scheme, token = self.keyword.lower(), authorization_credential(request, self.keyword)
-        if token is None:
-            scheme, token = DPOP_SCHEME, authorization_credential(request, DPOP_SCHEME)
-        if token is None:
+        found = authorization_credential(request, self.keyword, DPOP_SCHEME)
+        if found is None:
             return None
+        scheme, token = found
         # Unverified, only to choose the scheme: a user's access token is another scheme's to
         # judge. Whatever the token claims here, jwt_decode then verifies it as anonymous or fails.
         if unverified_token_type(token) != TOKEN_TYPE:
