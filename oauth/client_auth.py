@@ -26,12 +26,23 @@ class TooManyClientAuthentications(exceptions.Throttled):
     default_code = "too_many_attempts"
 
 
+def basic_authorization(request: HttpRequest) -> str | None:
+    """Return the value of `Authorization: Basic <value>` at /o/, or None without one.
+
+    Not apiproject.authorization: the toolkit parses this header itself, after the checks that
+    read it here (the failure budgets, the NUL refusal), and splits it at the first space rather
+    than at any whitespace. So the value is everything after `Basic ` (any case), unsplit.
+    """
+    authorization = request.META.get("HTTP_AUTHORIZATION", "")
+    return authorization[6:] if authorization[:6].lower() == "basic " else None
+
+
 def presented_credentials(request: HttpRequest) -> tuple[str, str]:
     """Return the (client_id, client_secret) a request authenticates with, Basic or form body."""
-    authorization = request.META.get("HTTP_AUTHORIZATION", "")
-    if authorization[:6].lower() == "basic ":
+    value = basic_authorization(request)
+    if value is not None:
         try:
-            decoded = base64.b64decode(authorization[6:], validate=True).decode()
+            decoded = base64.b64decode(value, validate=True).decode()
         except (binascii.Error, ValueError):
             return "", ""
         client_id, _, secret = decoded.partition(":")

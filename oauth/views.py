@@ -15,6 +15,7 @@ from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import urlencode
 
 from accounts.forms import LoginForm
+from oauth.client_auth import basic_authorization
 from oauth.validators import client_id_shaped
 
 
@@ -28,10 +29,10 @@ def refuse_nul_bytes(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     @functools.wraps(view)
     def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         values = [*request.GET.values(), *request.POST.values()]
-        authorization = request.META.get("HTTP_AUTHORIZATION", "")
-        if authorization[:6].lower() == "basic ":
+        basic = basic_authorization(request)
+        if basic is not None:
             try:
-                values.append(base64.b64decode(authorization[6:], validate=True).decode("latin-1"))
+                values.append(base64.b64decode(basic, validate=True).decode("latin-1"))
             except (binascii.Error, ValueError):
                 pass  # the toolkit refuses malformed Basic credentials itself
         if any("\x00" in value for value in values):
