@@ -15,7 +15,6 @@ class AuditEvent(models.Model):
         LOGOUT_ALL = "logout_all"
         KEY_CREATED = "key_created"
         KEY_REVOKED = "key_revoked"
-        SIGNATURE_FAILED = "signature_failed"
         REFRESH_REUSED = "refresh_reused"
         PERSON_CREATED = "person_created"
         CREDENTIALS_REVOKED = "credentials_revoked"
