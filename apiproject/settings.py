@@ -332,7 +332,6 @@ API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
 API_USAGE_FLUSH_SECONDS = env.int("API_USAGE_FLUSH_SECONDS", default=10)
 # Distinct User-Agents and source IPs kept per app and day; later ones are counted as "other".
 API_USAGE_MAX_DISTINCT = env.int("API_USAGE_MAX_DISTINCT", default=100)
-API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
 SIGNATURE_MAX_SKEW_SECONDS = env.int("SIGNATURE_MAX_SKEW_SECONDS", default=300)
 
