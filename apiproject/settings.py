@@ -124,6 +124,8 @@ else:
 CACHES = {
     "default": _default_cache,
 }
+# django-ratelimit's store (login and OAuth2 client-authentication failure budgets).
+RATELIMIT_USE_CACHE = "default"
 
 # --- Authentication and passwords ------------------------------------------------------------
 

@@ -120,7 +120,7 @@ def _failure_budget_refund(request: HttpRequest, *, limits: list[_Limit]) -> Non
     (pinned at django-ratelimit 4.1.0; test_bruteforce proves successes do not count, so a
     change of its key scheme fails the tests instead of silently counting successes).
     """
-    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    cache = caches[settings.RATELIMIT_USE_CACHE]
     for limit in limits:
         group = f"login:{limit.scope}"
         value = limit.key(group, request) if callable(limit.key) else ratelimit_core._SIMPLE_KEYS[limit.key](request)

@@ -18,7 +18,7 @@ MAX_PAYLOAD_CHARS = 4096
 
 def altcha_hmac_key() -> str:
     """Return the challenge-signing key: SIGNUP_ALTCHA_HMAC_KEY, or in debug one derived from SECRET_KEY."""
-    key = getattr(settings, "SIGNUP_ALTCHA_HMAC_KEY", "")
+    key = settings.SIGNUP_ALTCHA_HMAC_KEY
     if key:
         return key
     if settings.DEBUG:
@@ -44,9 +44,9 @@ class AltchaBackend(CaptchaBackend):
 
     def __init__(self) -> None:
         self.hmac_key = altcha_hmac_key()
-        self.ttl = getattr(settings, "SIGNUP_CAPTCHA_TTL_SECONDS", 300)
-        self.cost = getattr(settings, "SIGNUP_ALTCHA_COST", 100)
-        self.max_number = getattr(settings, "SIGNUP_ALTCHA_MAX_NUMBER", 30_000)
+        self.ttl = settings.SIGNUP_CAPTCHA_TTL_SECONDS
+        self.cost = settings.SIGNUP_ALTCHA_COST
+        self.max_number = settings.SIGNUP_ALTCHA_MAX_NUMBER
 
     def challenge(self) -> dict:
         # Deterministic mode: we choose the counter the client has to find, uniformly from the

@@ -63,5 +63,5 @@ BACKENDS = {
 
 def get_captcha_backend() -> CaptchaBackend:
     """Return the configured backend: "altcha" (default), "turnstile", "hcaptcha" or a dotted path."""
-    name = getattr(settings, "SIGNUP_CAPTCHA_BACKEND", "altcha")
+    name = settings.SIGNUP_CAPTCHA_BACKEND
     return import_string(BACKENDS.get(name, name))()

@@ -23,14 +23,14 @@ class SiteverifyBackend(CaptchaBackend):
     token_lifetime_seconds = 300  # Turnstile documents 300 s; the same bound serves hCaptcha
 
     def __init__(self) -> None:
-        self.secret = getattr(settings, "SIGNUP_CAPTCHA_SECRET", "")
+        self.secret = settings.SIGNUP_CAPTCHA_SECRET
         if not self.secret:
             raise ImproperlyConfigured(f"SIGNUP_CAPTCHA_SECRET is required for the {self.provider} backend.")
-        self.site_key = getattr(settings, "SIGNUP_CAPTCHA_SITE_KEY", "")
-        self.verify_url = getattr(settings, "SIGNUP_CAPTCHA_VERIFY_URL", "") or self.default_verify_url
-        self.timeout = getattr(settings, "SIGNUP_CAPTCHA_TIMEOUT_SECONDS", 3)
-        self.expected_hostname = getattr(settings, "SIGNUP_CAPTCHA_EXPECTED_HOSTNAME", "")
-        self.expected_action = getattr(settings, "SIGNUP_CAPTCHA_EXPECTED_ACTION", "")
+        self.site_key = settings.SIGNUP_CAPTCHA_SITE_KEY
+        self.verify_url = settings.SIGNUP_CAPTCHA_VERIFY_URL or self.default_verify_url
+        self.timeout = settings.SIGNUP_CAPTCHA_TIMEOUT_SECONDS
+        self.expected_hostname = settings.SIGNUP_CAPTCHA_EXPECTED_HOSTNAME
+        self.expected_action = settings.SIGNUP_CAPTCHA_EXPECTED_ACTION
 
     def challenge(self) -> dict:
         # Nothing to solve here: the client renders the provider's widget with this site key.
