@@ -20,20 +20,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _environment() -> None:
-    from cryptography.fernet import Fernet
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apiproject.settings")
-    os.environ["DJANGO_DEBUG"] = "0"  # debug mode records every query and would skew timings
-    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "k" * 50)
-    os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
-    os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
-    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-    os.environ.setdefault("API_SECRET_ENCRYPTION_KEYS", Fernet.generate_key().decode())
-    # Every layer is measured with its throttles counting, but never refusing.
-    os.environ.setdefault("API_CLIENT_THROTTLE_RATE", "1000000000/day")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    # Reuse the test suite's throwaway key files and defaults.
-    import tests.environment  # noqa: F401
+    from benchmarks.environment import benchmark_environment
+
+    benchmark_environment()
 
 
 def _variants(names: list[str]) -> dict:

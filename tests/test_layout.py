@@ -1,6 +1,7 @@
 """The layout README's "Layout" section describes: apps depend in one direction, by their imports.
 
 Read with `ast`, not by importing: a cycle that Python happens to resolve today is still a cycle.
+benchmarks/ imports nothing from tests/: the harness runs without the test suite (STYLE.md).
 """
 
 import ast
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
 
 # Each app may import only the apps before it (README, "Layout").
 ORDER = [
@@ -41,14 +43,18 @@ def _modules(app: str):
             yield path
 
 
+def _imported_modules(path: Path) -> list[str]:
+    modules = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.append(node.module)
+    return modules
+
+
 def _imported_apps(path: Path) -> set[str]:
-    apps = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            apps.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Import):
-            apps.update(alias.name.split(".")[0] for alias in node.names)
-    return apps & set(ORDER)
+    return {module.split(".")[0] for module in _imported_modules(path)} & set(ORDER)
 
 
 @pytest.mark.parametrize("app", ORDER)
@@ -80,3 +86,15 @@ def test_no_package_re_exports():
         if any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.parse(path.read_text()).body)
     ]
     assert reexporting == []
+
+
+def test_benchmarks_import_nothing_from_tests():
+    files = sorted(BENCHMARKS.rglob("*.py"))
+    assert files, "benchmarks/ has no modules: the check would pass on nothing"
+    offending = [
+        f"{path.relative_to(BENCHMARKS.parent)} imports {module}"
+        for path in files
+        for module in _imported_modules(path)
+        if module == "tests" or module.startswith("tests.")
+    ]
+    assert offending == []
