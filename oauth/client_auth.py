@@ -4,6 +4,7 @@ import base64
 import binascii
 import functools
 from collections.abc import Callable
+from typing import NamedTuple
 from urllib.parse import unquote_plus
 
 from django.conf import settings
@@ -37,17 +38,38 @@ def basic_authorization(request: HttpRequest) -> str | None:
     return authorization[6:] if authorization[:6].lower() == "basic " else None
 
 
-def presented_credentials(request: HttpRequest) -> tuple[str, str]:
-    """Return the (client_id, client_secret) a request authenticates with, Basic or form body."""
+class PresentedCredentials(NamedTuple):
+    client_id: str
+    secret: str
+    basic: bool  # from Authorization: Basic, else from the form body
+
+
+def presented_credentials(request: HttpRequest) -> PresentedCredentials:
+    """Return the one (client_id, client_secret) a request authenticates with, Basic or form body.
+
+    The failure budgets count against this client_id, so it must be the client whose secret is
+    then checked. django-oauth-toolkit reads Basic its own way (`split(" ", 1)`, exactly
+    `Basic`, lenient base64; OAuth2Validator._extract_basic_auth and _authenticate_basic_auth)
+    and, when Basic fails, tries the form body. So a Basic header (any case, as
+    basic_authorization reads it) counts only in the one form both read alike: `Basic`, one
+    space, strict base64 of `client_id:secret`. Any other reads as no client (client_id ""),
+    which oauth.validators refuses as invalid_client without the toolkit reading it; and a Basic
+    request is checked by Basic alone, never by the body (RFC 6749 §2.3: one method a request).
+    """
     value = basic_authorization(request)
-    if value is not None:
-        try:
-            decoded = base64.b64decode(value, validate=True).decode()
-        except (binascii.Error, ValueError):
-            return "", ""
-        client_id, _, secret = decoded.partition(":")
-        return unquote_plus(client_id), unquote_plus(secret)  # RFC 6749 §2.3.1: form-encoded
-    return request.POST.get("client_id", ""), request.POST.get("client_secret", "")
+    if value is None:
+        return PresentedCredentials(request.POST.get("client_id", ""), request.POST.get("client_secret", ""), False)
+    unreadable = PresentedCredentials("", "", True)
+    if not request.META.get("HTTP_AUTHORIZATION", "").startswith("Basic "):
+        return unreadable  # `basic`, `BASIC`: the toolkit would skip it and read the body
+    try:
+        decoded = base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, ValueError):
+        return unreadable  # the toolkit's lenient base64 might read a client_id out of it
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        return unreadable  # the toolkit would fail Basic and read the body
+    return PresentedCredentials(unquote_plus(client_id), unquote_plus(secret), True)  # RFC 6749 §2.3.1
 
 
 def _budgets(client_id: str) -> list[tuple[str, Callable[[str, HttpRequest], str], str]]:

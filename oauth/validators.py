@@ -108,10 +108,13 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
            budget, a generated secret (one HMAC to check) that matches still gets in;
         2. a public client has no secret: a request that presents one fails without hashing;
         3. an unknown client_id hashes a dummy secret, so it costs what a known one costs;
-        4. each failure is counted against both budgets; successes are not.
+        4. each failure is counted against both budgets; successes are not;
+        5. the secret is checked by the one method presented_credentials read (Basic or the
+           form body), never by the toolkit's fallback from a failed Basic to the body: the
+           client whose secret is checked is the one the budgets count.
         """
         http_request = self.build_http_request(request)
-        client_id, secret = presented_credentials(http_request)
+        client_id, secret, basic = presented_credentials(http_request)
         client = self._load_application(client_id, request) if client_id_shaped(client_id) else None
         try:
             client_auth_budget_check(request=http_request, client_id=client_id)
@@ -128,7 +131,10 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         elif client.client_type != OAuthApplication.CLIENT_CONFIDENTIAL:
             authenticated = False  # RFC 6749 §2.1: a public client cannot authenticate
         else:
-            authenticated = super().authenticate_client(request, *args, **kwargs)
+            # The toolkit's authenticate_client, without its fallback from Basic to the body.
+            authenticated = (
+                self._authenticate_basic_auth(request) if basic else self._authenticate_request_body(request)
+            )
         if not authenticated:
             client_auth_failure_record(request=http_request, client_id=client_id)
         return authenticated

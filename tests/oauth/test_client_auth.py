@@ -27,22 +27,26 @@ def client_credentials(client, client_id: str, secret: str, path: str = "/o/toke
     return client.post(path, data, HTTP_AUTHORIZATION=basic(client_id, secret), **extra)
 
 
-@pytest.fixture
-def job() -> tuple[OAuthApplication, str]:
+def registered(name: str, *options: str) -> tuple[OAuthApplication, str]:
     """A confidential client registered with `createapplication`: a generated secret."""
     out = StringIO()
     call_command(
-        "createapplication",
-        "confidential",
-        "client-credentials",
-        "--introspection",
-        "--name",
-        "Job",
-        "--json",
-        stdout=out,
+        "createapplication", "confidential", "client-credentials", *options, "--name", name, "--json", stdout=out
     )
     credentials = json.loads(out.getvalue())
     return OAuthApplication.objects.get(client_id=credentials["client_id"]), credentials["client_secret"]
+
+
+@pytest.fixture
+def job() -> tuple[OAuthApplication, str]:
+    """A confidential client registered with `createapplication`: a generated secret."""
+    return registered("Job", "--introspection")
+
+
+@pytest.fixture
+def own() -> tuple[OAuthApplication, str]:
+    """An attacker's own confidential client, whose generated secret the attacker knows."""
+    return registered("Own")
 
 
 @pytest.fixture
@@ -223,3 +227,82 @@ def test_limit_store_down_gets_503_with_retry_after(client, job, cache_down):
     assert response.status_code == 503
     assert response["Retry-After"]
     assert response.json()["code"] == "rate_limit_store_unavailable"
+
+
+# --- The budgets count against the client whose secret is checked ------------------------------
+# django-oauth-toolkit reads Basic its own way (`split(" ", 1)`, exactly `Basic`, lenient base64)
+# and, when Basic fails, tries the form body. Each form below carries the attacker's own client
+# in the header and the victim's credentials in the body: before, the budgets counted the header's
+# client while the toolkit checked the body's secret against the victim.
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+BASIC_READ_OTHERWISE = {
+    "two-spaces": lambda pair: "Basic  " + b64(pair),
+    "lower-case-scheme": lambda pair: "basic " + b64(pair),
+    "upper-case-scheme": lambda pair: "BASIC " + b64(pair),
+    "not-strict-base64": lambda pair: "Basic " + b64(pair) + "!",
+    "no-colon": lambda pair: "Basic " + b64(pair.partition(":")[0]),
+}
+
+
+def with_body_credentials(client, path: str, authorization: str, client_id: str, secret: str, **extra):
+    data = {"grant_type": "client_credentials", "token": "x", "client_id": client_id, "client_secret": secret}
+    return client.post(path, data, HTTP_AUTHORIZATION=authorization, **extra)
+
+
+@pytest.mark.parametrize("form", BASIC_READ_OTHERWISE)
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_basic_header_the_budget_cannot_read_is_invalid_client_whatever_the_body_says(client, job, own, path, form):
+    victim, victim_secret = job
+    attacker, attacker_secret = own
+    authorization = BASIC_READ_OTHERWISE[form](f"{attacker.client_id}:{attacker_secret}")
+
+    response = with_body_credentials(client, path, authorization, victim.client_id, victim_secret)
+
+    assert response.status_code == 401, response.content
+    assert response.json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_failed_basic_does_not_fall_back_to_the_body_and_counts_against_the_basic_client(
+    client, settings, job, own, path
+):
+    settings.OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_CLIENT = "3/m"
+    victim, victim_secret = job
+    attacker, _ = own
+    for n in range(3):
+        response = with_body_credentials(
+            client,
+            path,
+            basic(attacker.client_id, "wrong"),
+            victim.client_id,
+            victim_secret,
+            REMOTE_ADDR=f"192.0.2.{n}",
+        )
+        assert response.status_code == 401, response.content
+
+    # The three failures were the header's client's: its budget is spent, the victim's is not.
+    assert client_credentials(client, attacker.client_id, "wrong", path, REMOTE_ADDR="192.0.2.9").status_code == 429
+    assert client_credentials(client, victim.client_id, victim_secret, path, REMOTE_ADDR="192.0.2.9").status_code == 200
+
+
+@pytest.mark.parametrize("form", ["lower-case-scheme", "upper-case-scheme"])
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_own_generated_secret_does_not_let_body_guesses_past_a_spent_ip_budget(client, settings, job, own, path, form):
+    settings.OAUTH2_CLIENT_AUTH_FAILURE_LIMIT_PER_IP = "3/m"
+    victim, victim_secret = job
+    attacker, attacker_secret = own
+    for n in range(3):
+        assert client_credentials(client, f"unknown-{n}", "wrong", path, REMOTE_ADDR="198.51.100.7").status_code == 401
+    authorization = BASIC_READ_OTHERWISE[form](f"{attacker.client_id}:{attacker_secret}")
+
+    # Over budget only a matching generated secret gets through, and only for its own client.
+    response = with_body_credentials(
+        client, path, authorization, victim.client_id, victim_secret, REMOTE_ADDR="198.51.100.7"
+    )
+
+    assert response.status_code == 429, response.content
