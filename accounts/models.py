@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 
@@ -41,6 +41,17 @@ class User(AbstractUser):
         update_session_auth_hash still keeps the current session alive after a password change.
         """
         return self._session_auth_hash(secret=None)
+
+    def save(self, *args, **kwargs) -> None:
+        """Save in one transaction with the signal receivers that end credentials.
+
+        A password change or a deactivation ends every credential in post_save
+        (accounts/receivers.py). If that fails, the new password or state must not stay written
+        with the old credentials still working: whatever path saved (admin, `changepassword`,
+        `set_password()` + `save()` in a script), the save and the revocation stand or fall together.
+        """
+        with transaction.atomic():
+            super().save(*args, **kwargs)
 
     def get_session_auth_fallback_hash(self) -> Iterator[str]:
         for fallback_secret in settings.SECRET_KEY_FALLBACKS:

@@ -19,6 +19,7 @@ from accounts.models import LoginSession, RefreshTokenRecord, User
 from accounts.services.credentials import user_credentials_revoke
 from accounts.services.login import login_session_create
 from accounts.services.refresh_tokens import token_pair_obtain
+from accounts.signals import credentials_revoking
 from audit.models import AuditEvent
 from oauth.models import OAuthApplication
 from tests.accounts.factories import DEFAULT_PASSWORD
@@ -190,6 +191,30 @@ def test_own_password_change_in_the_admin_keeps_that_browser_session(staff_user)
     assert response.status_code == 302, response.content
     assert _browser_session_works(here)  # Django's update_session_auth_hash, as it intends
     assert not _browser_session_works(elsewhere)
+
+
+class ReceiverFailed(Exception):
+    pass
+
+
+def test_password_change_whose_revocation_fails_leaves_the_old_password_and_nothing_ended(held, api_key, user):
+    # An app's receiver of credentials_revoking fails: the save that triggered it is undone too,
+    # so the new password is never in place while the old credentials still work.
+    def failing_receiver(sender, **kwargs):
+        raise ReceiverFailed()
+
+    credentials_revoking.connect(failing_receiver, weak=False, dispatch_uid="test-failing-receiver")
+    try:
+        stored = User.objects.get(pk=user.pk)
+        old_hash = stored.password
+        stored.set_password("another long passphrase 99")
+        with pytest.raises(ReceiverFailed):
+            stored.save()
+    finally:
+        credentials_revoking.disconnect(dispatch_uid="test-failing-receiver")
+
+    assert User.objects.get(pk=user.pk).password == old_hash
+    assert still_working(held, api_key) == dict.fromkeys(NONE_WORKS, True)
 
 
 def test_password_hash_upgrade_at_login_ends_nothing(held, api_key, user, settings):
