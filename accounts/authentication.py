@@ -144,6 +144,9 @@ class SessionAuthentication(authentication.SessionAuthentication):
     """DRF's session authentication, named for `whoami` and exempt from app identity."""
 
     scheme_name = "session"
+    # The browsable API is the first-party web app: its session stands in for an app key
+    # (clients.permissions.HasClient). Only this class says so, not every SessionAuthentication.
+    exempt_from_app_identity = True
 
     def authenticate(self, request: Request):
         # Without a session cookie there is no session to load: skip the session store and the

@@ -1,6 +1,6 @@
 """Permissions of the clients app: a calling app is required; staff-only views."""
 
-from rest_framework import authentication, permissions
+from rest_framework import permissions
 from rest_framework.request import Request
 
 from apiproject.identity import request_app
@@ -17,7 +17,9 @@ class HasClient(permissions.BasePermission):
     def has_permission(self, request: Request, view) -> bool:
         if request_app(request) is not None:
             return True
-        if isinstance(request.successful_authenticator, authentication.SessionAuthentication):
+        # The project's browser-session scheme says so itself; DRF's own SessionAuthentication, or
+        # any other subclass a view might list, does not exempt a request from naming its app.
+        if getattr(request.successful_authenticator, "exempt_from_app_identity", False):
             return True
         raise ClientRequired()
 
