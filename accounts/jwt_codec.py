@@ -1,8 +1,9 @@
 """JSON Web Tokens signed with this server's key: kid, JWKS, strict encoding and decoding.
 
-No ORM and no DRF: access, refresh and anonymous signup tokens all go through these functions,
-and `jwt_verify` is the one verifier of every JWT this server accepts, OAuth2 access tokens
-(oauth.access_tokens) included. The rules are those of RFC 8725 (JWT Best Current Practices):
+No ORM and no DRF: access, refresh and anonymous signup tokens all go through these functions.
+`jwt_decode` verifies them with apiproject.jwt_verification (PyJWT's `jwt.decode`, the one
+verifier of every JWT this server checks), under these rules, those of RFC 8725 (JWT Best
+Current Practices):
 
 - The algorithm is fixed by the key's type, never read from the token (§3.1): an EC P-256 key
   signs ES256, Ed25519 EdDSA, RSA RS256. `alg: none` and HMAC tokens "signed" with the public
@@ -12,21 +13,14 @@ and `jwt_verify` is the one verifier of every JWT this server accepts, OAuth2 ac
 - Every token is typed (§3.11): claim `token_type` is "access", "refresh" or "anonymous", and a
   decoder states the one type it accepts, so a refresh token is never taken for an access token.
 - `iss`, `aud`, `sub`, `exp`, `iat`, `jti` and `client_id` are required; times are integers;
-  a small leeway absorbs clock skew between this server's own workers. PyJWT's `jwt.decode`
-  checks the signature and the registered claims.
-- Size is checked before any parsing, so a 100 KB "token" costs a length comparison.
+  a small leeway absorbs clock skew between this server's own workers.
 
-Verification is remembered per process for tokens that pass (see `_verified`), which makes a
-repeated access token cost a dictionary lookup instead of an ECDSA verification.
+A verified token is remembered per process (`jwt_verify(cache=True)`), which makes a repeated
+access token cost a dictionary lookup instead of an ECDSA verification.
 """
 
-import base64
 import functools
-import json
-import re
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,10 +32,20 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from jwcrypto import jwk
 
+from apiproject.jwt_verification import (
+    LEEWAY_SECONDS,
+    MAX_TOKEN_LENGTH,
+    TokenExpired,
+    TokenInvalid,
+    jwt_verify,
+    unverified_claims,
+    unverified_header,
+)
 from apiproject.keys import jwt_private_key
-from apiproject.process_cache import ProcessCache
 
 __all__ = [
+    "LEEWAY_SECONDS",
+    "MAX_TOKEN_LENGTH",
     "ForeignToken",
     "TokenExpired",
     "TokenInvalid",
@@ -50,47 +54,15 @@ __all__ = [
     "jwt_claims",
     "jwt_decode",
     "jwt_encode",
-    "jwt_header",
     "jwt_kid",
-    "jwt_verify",
     "unverified_token_type",
-    "verified_cache_clear",
 ]
 
-MAX_TOKEN_LENGTH = 8 * 1024  # ours are under 1 KB; anything near this is an attack or a mistake
-LEEWAY_SECONDS = 10  # clock skew tolerated on exp, nbf and iat between this server's workers
 TYPE = "JWT"  # header `typ` of every token signed here
-TYPES = frozenset({TYPE.lower()})  # jwt_header compares `typ` in lower case
+TYPES = frozenset({TYPE.lower()})  # jwt_verify compares `typ` in lower case
 OAUTH2_ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})  # RFC 9068 §2.1
 ALLOWED_HEADER = frozenset({"alg", "kid", "typ"})
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "jti", "client_id", "token_type")
-TIME_CLAIMS = ("exp", "iat", "nbf")
-MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
-
-# Three non-empty base64url segments: rejects `alg: none` (empty signature), JWE (five
-# segments), JSON serialization and non-ASCII input before any decoding happens.
-COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-
-# Tokens this process has verified, by token and by what it was verified against (algorithm,
-# typ, iss, aud, required claims; the key is asked for again on every use): a client sends the
-# same access token for its whole life, and checking its signature again each time costs more
-# than the rest of the request. Only tokens that passed are kept, so a flood of forgeries
-# cannot fill it; exp is checked again on every use. Bounded, and an entry is dropped after
-# VERIFIED_CACHE_SECONDS whatever the token's own lifetime.
-VERIFIED_CACHE_SIZE = 4096
-VERIFIED_CACHE_SECONDS = 300
-_verified = ProcessCache(maxsize=VERIFIED_CACHE_SIZE, ttl=VERIFIED_CACHE_SECONDS)
-
-
-class TokenInvalid(Exception):
-    """The token is malformed, not signed by our key, of another type, or has wrong claims.
-
-    The message is for logs and tests; callers answer every case with the same 401.
-    """
-
-
-class TokenExpired(TokenInvalid):
-    """The token was valid but its `exp` has passed."""
 
 
 class ForeignToken(TokenInvalid):
@@ -208,12 +180,13 @@ def jwt_decode(token: str | bytes, *, token_type: str) -> dict[str, Any]:
         claims = jwt_verify(
             token,
             keys=_verifying_key,
-            algorithm=jwt_algorithm(),
+            algorithms=(jwt_algorithm(),),
             types=TYPES,
             issuer=settings.JWT_ISSUER,
             audience=settings.JWT_AUDIENCE,
             required=REQUIRED_CLAIMS,
             members=ALLOWED_HEADER,
+            cache=True,
         )
     except TokenInvalid as exc:
         if not isinstance(exc, TokenExpired) and _is_foreign(token):
@@ -232,7 +205,7 @@ def _verifying_key(kid: str) -> PublicKeyTypes | None:
 def _is_foreign(token: str) -> bool:
     # Typed as an OAuth2 access token and naming a key that is not ours: the OAuth2 scheme's.
     try:
-        header = _header(token)
+        header = unverified_header(token)
     except TokenInvalid:
         return False
     kid, typ = header.get("kid"), header.get("typ")
@@ -244,125 +217,10 @@ def _is_foreign(token: str) -> bool:
     )
 
 
-def jwt_header(
-    token: str, *, algorithm: str, types: frozenset[str], members: frozenset[str] | None = None
-) -> dict[str, Any]:
-    """Return the JOSE header of a token, unverified, if it may be verified at all; else raise TokenInvalid.
-
-    Only to choose the key: the size and shape come first, then `typ` must be one of `types`
-    (compared in lower case, RFC 7515 §4.1.9), `alg` must be `algorithm` (RFC 8725 §3.1: never
-    the token's choice), `kid` must be a string and, if `members` is given, nothing else may
-    be there. No key is sought for a token that fails here.
-    """
-    header = _header(token)
-    typ, kid = header.get("typ"), header.get("kid")
-    if not isinstance(typ, str) or typ.lower() not in types:
-        raise TokenInvalid("unexpected typ")
-    if header.get("alg") != algorithm or not isinstance(kid, str) or not kid:
-        raise TokenInvalid("unexpected header")
-    if members is not None and not header.keys() <= members:
-        raise TokenInvalid("unexpected header")
-    return header
-
-
-def jwt_verify(
-    token: str,
-    *,
-    keys: Callable[[str], PublicKeyTypes | None],
-    algorithm: str,
-    types: frozenset[str],
-    issuer: str,
-    audience: str,
-    required: tuple[str, ...],
-    members: frozenset[str] | None = None,
-) -> dict[str, Any]:
-    """Verify a signed JWT with the key `keys` returns for its `kid`; return its claims, or raise.
-
-    Every JWT this server accepts goes through here: its own tokens (jwt_decode) and OAuth2
-    access tokens (oauth.access_tokens). jwt_header checks the header first; PyJWT's
-    `jwt.decode` then checks the signature with the one `algorithm`, `iss`, `aud` (one string),
-    `exp`, `nbf` and `iat` (with LEEWAY_SECONDS) and that every claim in `required` is present.
-    Beyond PyJWT, every required claim that is not a time is a string, and times are JSON
-    integers. Raises TokenExpired once `exp` has passed and TokenInvalid otherwise; `keys`
-    returns None for a kid it does not trust, and may raise (an issuer that cannot be reached).
-    """
-    if len(token) > MAX_TOKEN_LENGTH:  # before the token is hashed for the cache, or parsed
-        raise TokenInvalid("token too long")
-    cache_key = (token, algorithm, types, issuer, audience, required, members)
-    cached = _verified.get(cache_key)
-    if cached is not None:
-        kid, claims = cached
-        # The key is asked again, so a key that is no longer trusted stops its tokens at once;
-        # of the claims only exp can change its verdict as time passes.
-        if keys(kid) is None:
-            raise TokenInvalid("unknown key")
-        if claims["exp"] <= time.time() - LEEWAY_SECONDS:
-            raise TokenExpired("expired")
-        return dict(claims)  # a copy: the cached claims are shared
-
-    kid = jwt_header(token, algorithm=algorithm, types=types, members=members)["kid"]
-    key = keys(kid)
-    if key is None:
-        raise TokenInvalid("unknown key")
-    try:
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=[algorithm],  # one algorithm, fixed by the key: never the token's choice
-            audience=audience,
-            issuer=issuer,
-            leeway=LEEWAY_SECONDS,
-            options={"require": list(required), "strict_aud": True},
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise TokenExpired("expired") from exc
-    except jwt.PyJWTError as exc:
-        raise TokenInvalid(str(exc)) from exc
-
-    if any(not isinstance(claims[name], str) for name in required if name not in TIME_CLAIMS):
-        raise TokenInvalid("claims of the wrong type")
-    # PyJWT accepts "exp": "1700000000" (it calls int()); a NumericDate is a JSON number, and
-    # one past year 9999 would overflow every datetime built from it later.
-    for name in TIME_CLAIMS:
-        if name in claims and (type(claims[name]) is not int or not 0 <= claims[name] <= MAX_TIMESTAMP):
-            raise TokenInvalid(f"{name} is not a NumericDate")
-    _verified.set(cache_key, (kid, claims))
-    return dict(claims)
-
-
-def _header(token: str) -> dict[str, Any]:
-    # Size first, so a 100 KB "token" costs a length comparison.
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise TokenInvalid("token too long")
-    if not COMPACT_JWS.fullmatch(token):
-        raise TokenInvalid("not a signed JWT in compact serialization")
-    header = _segment_json(token.partition(".")[0])
-    if not isinstance(header, dict):
-        raise TokenInvalid("malformed header")
-    return header
-
-
-def _segment_json(segment: str) -> Any:
-    # For routing only (which key, which type); PyJWT parses the token again to verify it.
-    # COMPACT_JWS has admitted the alphabet, so the C decoder needs no per-character check.
-    try:
-        return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, RecursionError) as exc:  # binascii.Error and UnicodeDecodeError included
-        raise TokenInvalid("malformed segment") from exc
-
-
 def unverified_token_type(token: str) -> str | None:
     """Return the `token_type` a token claims, unverified: only to choose how to verify it."""
-    if len(token) > MAX_TOKEN_LENGTH or not COMPACT_JWS.fullmatch(token):
-        return None
     try:
-        claims = _segment_json(token.split(".")[1])
+        token_type = unverified_claims(token).get("token_type")
     except TokenInvalid:
         return None
-    token_type = claims.get("token_type") if isinstance(claims, dict) else None
     return token_type if isinstance(token_type, str) else None
-
-
-def verified_cache_clear() -> None:
-    """Forget every verified token of this process (tests)."""
-    _verified.clear()

@@ -1,6 +1,6 @@
 """A bounded per-process cache whose entries expire a fixed time after they are set.
 
-The caches in front of API key lookups (clients.selectors), JWT verification (accounts.jwt_codec)
+The caches in front of API key lookups (clients.selectors), JWT verification (apiproject.jwt_verification)
 and the attestation and certificate lookups sit on every request that carries a credential:
 each worker keeps its own, so a hit costs no round trip to the shared store. cachetools'
 TTLCache holds the entries; it is not thread-safe, so every access takes one lock.

@@ -2,8 +2,9 @@
 
 No ORM and no DRF, and no key of its own: the authorization server signs with its key, and a
 resource server checks with whichever public key it trusts (its own, or one from the issuer's
-JWKS). accounts.jwt_codec.jwt_verify checks them, with the size, shape and claim rules of this API's
-own tokens; what RFC 9068 §4 adds:
+JWKS). apiproject.jwt_verification.jwt_verify checks them, the one verifier of every JWT this
+server checks, with the size, shape and claim rules of this API's own tokens; what RFC 9068 §4
+adds:
 
 - the header must say `typ: at+jwt` (so an ID token, signed by the same key, is never taken
   for an access token), `alg: RS256` (fixed here, never the token's choice) and a `kid`;
@@ -20,7 +21,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
-from accounts.jwt_codec import OAUTH2_ACCESS_TOKEN_TYPES, TokenInvalid, jwt_header, jwt_verify
+from accounts.jwt_codec import OAUTH2_ACCESS_TOKEN_TYPES
+from apiproject.jwt_verification import TokenInvalid, jwt_header, jwt_verify
 from transport.client_cert import cnf_thumbprint
 
 ALGORITHM = "RS256"  # the toolkit's OIDC key is RSA; its JWKS view publishes it as RS256
@@ -126,7 +128,7 @@ def access_token_kid(token: str) -> str:
     """Return the `kid` an access token names, unverified: only to choose the key that checks it."""
     try:
         # RFC 9068 §4: anything not typed as an access token is refused before a key is touched.
-        return jwt_header(token, algorithm=ALGORITHM, types=OAUTH2_ACCESS_TOKEN_TYPES)["kid"]
+        return jwt_header(token, algorithms=(ALGORITHM,), types=OAUTH2_ACCESS_TOKEN_TYPES, kid_required=True)["kid"]
     except TokenInvalid as exc:
         raise AccessTokenInvalid(str(exc)) from exc
 
@@ -136,19 +138,20 @@ def access_token_decode(
 ) -> AccessTokenClaims:
     """Verify an access token with the key its `kid` names and return its claims, or raise.
 
-    accounts.jwt_codec.jwt_verify checks it, with the rules of this API's own tokens: PyJWT's
-    `jwt.decode` (RS256 only, `iss`, one `aud`, `exp`, `nbf`, `iat`, the required claims),
-    then string and integer types.
+    apiproject.jwt_verification.jwt_verify checks it, with the rules of this API's own tokens:
+    PyJWT's `jwt.decode` (RS256 only, `iss`, one `aud`, `exp`, `nbf`, `iat`, the required
+    claims), then string and integer types. A token that passed is remembered per process.
     """
     try:
         claims = jwt_verify(
             token,
             keys=key_for_kid,
-            algorithm=ALGORITHM,
+            algorithms=(ALGORITHM,),
             types=OAUTH2_ACCESS_TOKEN_TYPES,
             issuer=issuer,
             audience=audience,
             required=REQUIRED_CLAIMS,
+            cache=True,
         )
     except TokenInvalid as exc:
         raise AccessTokenInvalid(str(exc)) from exc

@@ -8,8 +8,8 @@ from django.db import connection
 from django_redis.cache import RedisCache
 from rest_framework.test import APIClient
 
-from accounts.jwt_codec import verified_cache_clear
 from accounts.services.login import login_session_create
+from apiproject.jwt_verification import verified_cache_clear
 from apiproject.replay import replay_epoch_forget
 from clients.selectors import key_cache_clear
 from clients.usage import usage_discard
