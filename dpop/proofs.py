@@ -1,21 +1,22 @@
 """DPoP proofs (RFC 9449 §4): check one proof JWT against the request it came with.
 
 No Django and no DRF: a pure function over the proof, the request's method and URL, the
-access token (for resource requests) and the time. PyJWT verifies the signature; the rules
-around it are RFC 9449 §4.3, in the order they run, cheapest first:
+access token (for resource requests) and the time. apiproject.jwt_verification verifies the
+JWS (PyJWT's `jwt.decode`, as for every JWT this server checks); the rules around it are RFC
+9449 §4.3, in the order they run, cheapest first:
 
-1. Size and shape before any parsing: at most MAX_PROOF_LENGTH characters, three non-empty
-   base64url segments (no `alg: none`, no JWE, no JSON serialization, nothing non-ASCII).
-2. The header: `typ` is `dpop+jwt`, `alg` is one of ALGORITHMS (asymmetric only: an HMAC
-   "signature" would be made with a key the server never saw), `jwk` is a public key of the
-   type `alg` needs, with no private member (`d`, `p`, ...): a client that sends its private
-   key has leaked it.
-3. The signature, by that `jwk` (PyJWT's implementation of the one algorithm the header
-   named and step 2 allowed).
-4. The claims: `jti` (a string), `htm` equal to the method, `htu` equal to the request URL
-   after RFC 3986 normalisation, without query and fragment (§4.3 step 9), `iat` within
-   MAX_AGE_SECONDS of now (either way), and, with an access token, `ath` equal to its
-   base64url SHA-256 (§4.3 step 11).
+1. Size and shape before any parsing (jwt_header): at most MAX_PROOF_LENGTH characters, three
+   non-empty base64url segments (no `alg: none`, no JWE, no JSON serialization, nothing
+   non-ASCII); `typ` is `dpop+jwt`, `alg` is one of ALGORITHMS (asymmetric only: an HMAC
+   "signature" would be made with a key the server never saw), no `crit`.
+2. The header's `jwk` (here): a public key of the type `alg` needs, with no private member
+   (`d`, `p`, ...): a client that sends its private key has leaked it.
+3. The signature by that `jwk`, and the claims' presence and types (jwt_verify): `jti`, `htm`
+   and `htu` are strings, `iat` an integer, not in the future beyond MAX_AGE_SECONDS.
+4. The claims (here): `jti` at most MAX_JTI_LENGTH characters, `htm` equal to the method, `htu`
+   equal to the request URL after RFC 3986 normalisation, without query and fragment (§4.3
+   step 9), `iat` within MAX_AGE_SECONDS of now (either way), and, with an access token, `ath`
+   equal to its base64url SHA-256 (§4.3 step 11).
 
 Replay (`jti` accepted once) needs the shared store, so it is the caller's step, after this
 one: a forged or stale proof cannot use up a `jti`.
@@ -34,10 +35,7 @@ from urllib.parse import urlsplit
 import jwt
 from jwcrypto import jwk
 
-# Three non-empty base64url segments: rejects `alg: none` (empty signature), JWE (five
-# segments), JSON serialization and non-ASCII input before any decoding happens.
-COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-
+from apiproject.jwt_verification import TokenInvalid, jwt_header, jwt_verify
 
 __all__ = [
     "ALGORITHMS",
@@ -51,6 +49,8 @@ __all__ = [
 ]
 
 TYPE = "dpop+jwt"  # RFC 9449 §4.2
+TYPES = frozenset({TYPE})
+REQUIRED_CLAIMS = ("jti", "htm", "htu", "iat")  # RFC 9449 §4.2; `ath` too, with an access token
 # Asymmetric only (RFC 9449 §4.2: "MUST NOT be none or an identifier for a symmetric
 # algorithm"), each with the one key type and curve it is defined for.
 ALGORITHMS = {
@@ -131,67 +131,36 @@ def proof_verify(proof: str, *, method: str, url: str, now: float, access_token:
     With `access_token` (a resource request) the proof must carry its hash in `ath`. The
     caller checks the returned `jkt` against the token's `cnf.jkt` and the `jti` for replay.
     """
-    if len(proof) > MAX_PROOF_LENGTH:
-        raise ProofInvalid("proof too long")
-    if not COMPACT_JWS.fullmatch(proof):
-        raise ProofInvalid("not a signed JWT in compact serialization")
-    header_segment, payload_segment, signature_segment = proof.split(".")
-    header = _header(_json_segment(header_segment))
-    key, jkt = _public_key(json.dumps(header["jwk"], sort_keys=True), header["alg"])
-    # PyJWT's algorithm checks the signature. jwt.decode would parse the token again first and
-    # re-check the base64 alphabet one character at a time in Python, which costs more than
-    # the ECDSA verification itself; COMPACT_JWS has checked that alphabet already (the same
-    # choice as oauth/access_tokens.py, measured in benchmarks/).
-    signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
     try:
-        valid = _VERIFIERS[header["alg"]].verify(signing_input, key.key, _segment(signature_segment))
-    except (ValueError, jwt.PyJWTError) as exc:  # a signature of the wrong length for the key
-        raise ProofInvalid("bad signature") from exc
-    if not valid:
-        raise ProofInvalid("bad signature")
-    claims = _json_segment(payload_segment)
+        header = jwt_header(proof, types=TYPES, algorithms=ALGORITHMS, max_length=MAX_PROOF_LENGTH)
+        key, jkt = _public_key(json.dumps(_proof_jwk(header), sort_keys=True), header["alg"])
+        claims = jwt_verify(
+            proof,
+            key=key.key,
+            types=TYPES,
+            algorithms=ALGORITHMS,
+            required=REQUIRED_CLAIMS,
+            leeway=MAX_AGE_SECONDS,  # PyJWT's iat check then allows what step 4 allows
+            max_length=MAX_PROOF_LENGTH,
+        )  # not cached: every proof is new
+    except TokenInvalid as exc:
+        raise ProofInvalid(str(exc)) from exc
     _check_claims(claims, method=method, url=url, now=now, access_token=access_token)
     return Proof(jkt=jkt, jti=claims["jti"], iat=claims["iat"])
 
 
-# alg -> PyJWT's implementation of it (only the allowed ones: never the token's choice).
-_VERIFIERS = {name: jwt.get_algorithm_by_name(name) for name in ALGORITHMS}
-
-
-def _segment(segment: str) -> bytes:
-    # RFC 7515 §2: unpadded base64url; COMPACT_JWS has admitted the alphabet.
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-def _json_segment(segment: str) -> dict[str, Any]:
-    try:
-        value = json.loads(_segment(segment))
-    except (ValueError, RecursionError) as exc:  # binascii.Error, UnicodeDecodeError, JSONDecodeError
-        raise ProofInvalid("malformed segment") from exc
-    if not isinstance(value, dict):
-        raise ProofInvalid("malformed segment")
-    return value
-
-
-def _header(header: dict[str, Any]) -> dict[str, Any]:
-    if header.get("typ") != TYPE:
-        raise ProofInvalid("typ is not dpop+jwt")
-    alg = header.get("alg")
-    if not isinstance(alg, str) or alg not in ALGORITHMS:
-        raise ProofInvalid("alg is not an allowed asymmetric algorithm")
-    if "crit" in header:
-        raise ProofInvalid("crit is not supported")  # RFC 7515 §4.1.11: refuse what we do not know
+def _proof_jwk(header: dict[str, Any]) -> dict[str, Any]:
     key = header.get("jwk")
     if not isinstance(key, dict):
         raise ProofInvalid("no jwk in the header")
     if PRIVATE_MEMBERS & key.keys():
         raise ProofInvalid("the jwk holds a private key")
-    kty, crv = ALGORITHMS[alg]
+    kty, crv = ALGORITHMS[header["alg"]]
     if key.get("kty") != kty or (crv is not None and key.get("crv") != crv):
         raise ProofInvalid("the jwk does not fit alg")
     if key.keys() - PUBLIC_MEMBERS[kty] or not all(_is_member_value(name, value) for name, value in key.items()):
         raise ProofInvalid("unexpected jwk members")
-    return header
+    return key
 
 
 def _is_member_value(name: str, value: Any) -> bool:
@@ -218,15 +187,14 @@ def _public_key(key_json: str, alg: str) -> tuple[jwt.PyJWK, str]:
 
 
 def _check_claims(claims: dict[str, Any], *, method: str, url: str, now: float, access_token: str | None) -> None:
-    # RFC 9449 §4.2: jti, htm, htu and iat are required; a missing one fails its type check.
-    jti, htm, htu, iat = (claims.get(name) for name in ("jti", "htm", "htu", "iat"))
-    if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
+    # jwt_verify has checked that jti, htm and htu are strings and iat an integer.
+    if not 0 < len(claims["jti"]) <= MAX_JTI_LENGTH:
         raise ProofInvalid("jti must be a string of 1 to 128 characters")
-    if not isinstance(htm, str) or htm != method:
+    if claims["htm"] != method:
         raise ProofInvalid("htm does not match the request method")
-    if not isinstance(htu, str) or htu_normalize(htu) != htu_normalize(url):
+    if htu_normalize(claims["htu"]) != htu_normalize(url):
         raise ProofInvalid("htu does not match the request URL")
-    if type(iat) is not int or abs(now - iat) > MAX_AGE_SECONDS:
+    if abs(now - claims["iat"]) > MAX_AGE_SECONDS:
         raise ProofInvalid("iat is not within 60 seconds of the server clock")
     if access_token is not None:
         ath = claims.get("ath")
