@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from apiproject.process_cache import ProcessCache
 
 __all__ = [
+    "COMPACT_JWS",
     "LEEWAY_SECONDS",
     "MAX_TOKEN_LENGTH",
     "PublicKey",

@@ -1,18 +1,26 @@
 """Verifying a Client Attestation and its PoP (draft-ietf-oauth-attestation-based-client-auth-11).
 
-Pure functions over header values and keys, no ORM and no DRF: PyJWT's own `decode` checks
-every signature and registered claim (explicit algorithms, audience, required claims); this
-module adds only what the draft asks beyond RFC 7519: the `typ` of each JWT, `sub` = the
-client_id, a public asymmetric `cnf.jwk`, and the PoP's age.
+Pure functions over header values and keys, no ORM and no DRF: apiproject.jwt_verification,
+the verifier of every JWT this server checks, verifies both (PyJWT's `jwt.decode` with explicit
+algorithms, the key given here, `sub` or `aud`, required claims and their types); this module
+adds only what the draft asks beyond RFC 7519: the `typ` of each JWT, `sub` = the client_id, a
+public asymmetric `cnf.jwk`, and the PoP's `iss` and age.
 """
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from apiproject.jwt_verification import (
+    COMPACT_JWS,
+    TokenInvalid,
+    jwt_header,
+    jwt_verify,
+    unverified_claims,
+)
 
 ATTESTATION_TYP = "oauth-client-attestation+jwt"  # draft §4
 POP_TYP = "oauth-client-attestation-pop+jwt"  # draft §5.1
@@ -25,32 +33,10 @@ PUBLIC_KEY_TYPES = (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519
 # Each header holds one compact JWS. 8 KiB is the draft's §12 web-server default and far more
 # than an attestation with an RSA-4096 `cnf` needs; longer values are refused before any parsing.
 MAX_HEADER_BYTES = 8192
-_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 # RFC 7517 §9.3 / RFC 7518 §6: the members that carry private or symmetric key material.
 _PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _MAX_ID_LENGTH = 255
-
-
-def _algorithms_for(key: Any) -> tuple[str, ...]:
-    """The signature algorithms that fit a public key: the token's `alg` must be one of them.
-
-    Taking `alg` from the token alone would let an attacker pair RS256 with an EC key, which
-    PyJWT answers with a TypeError, not a verification failure (a 500, not a 401).
-    """
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return {"secp256r1": ("ES256",), "secp384r1": ("ES384",), "secp521r1": ("ES512",)}.get(key.curve.name, ())
-    if isinstance(key, rsa.RSAPublicKey):
-        return ("RS256", "PS256")
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return ("EdDSA",)
-    return ()
-
-
-def _fitting_algorithm(header: dict[str, Any], key: Any, *, what: str) -> list[str]:
-    if header["alg"] not in _algorithms_for(key):
-        raise AttestationError(f"{what}: alg {header['alg']} does not fit the key")
-    return [header["alg"]]
 
 
 class AttestationError(Exception):
@@ -95,34 +81,25 @@ def compact_jws(value: str | None, *, name: str) -> str:
         raise AttestationError(f"{name} is missing")
     if len(value) > MAX_HEADER_BYTES:
         raise AttestationError(f"{name} is longer than {MAX_HEADER_BYTES} bytes")
-    if not _COMPACT_JWS.fullmatch(value):
+    if not COMPACT_JWS.fullmatch(value):
         raise AttestationError(f"{name} is not one compact JWS")
     return value
 
 
 def unverified_header(token: str, *, typ: str) -> dict[str, Any]:
-    """Return the JOSE header if its `typ` and `alg` are acceptable, before any key is sought."""
+    """Return the JOSE header if its `typ`, `alg` and `kid` are acceptable, before any key is sought."""
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise AttestationError(f"unreadable JOSE header: {exc}") from exc
-    if header.get("typ") != typ:
-        raise AttestationError(f"typ must be {typ}")
-    if header.get("alg") not in ALGORITHMS:  # "none", HS256 and the unknown all stop here
-        raise AttestationError("alg must be an asymmetric signature algorithm")
-    kid = header.get("kid")
-    if kid is not None and (not isinstance(kid, str) or len(kid) > _MAX_ID_LENGTH):
-        raise AttestationError("kid must be a short string")
-    return header
+        return jwt_header(token, types={typ}, algorithms=ALGORITHMS, max_length=MAX_HEADER_BYTES)
+    except TokenInvalid as exc:
+        raise AttestationError(f"JOSE header refused: {exc}") from exc
 
 
 def unverified_subject(token: str) -> str:
     """Return the attestation's `sub` (the client_id whose attesters can check it), unverified."""
     try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
+        subject = unverified_claims(token, max_length=MAX_HEADER_BYTES).get("sub")
+    except TokenInvalid as exc:
         raise AttestationError(f"unreadable claims: {exc}") from exc
-    subject = claims.get("sub")
     if not isinstance(subject, str) or not subject or len(subject) > _MAX_ID_LENGTH:
         raise AttestationError("sub must name the client_id")
     return subject
@@ -131,22 +108,25 @@ def unverified_subject(token: str) -> str:
 def attestation_instance_key(token: str, *, key: Any, client_id: str, leeway: int) -> jwt.PyJWK:
     """Verify a Client Attestation JWT with an attester key; return the instance key (cnf.jwk).
 
-    Draft -11 §7.1: signed by a trusted attester with an acceptable algorithm, `sub` the
-    client_id, not expired (`exp` required), and `cnf.jwk` a public key.
+    Draft -11 §7.1: signed by a trusted attester with an acceptable algorithm (one that fits
+    the key: RS256 on an EC key is refused, not a TypeError), `sub` the client_id, not expired
+    (`exp` required), and `cnf.jwk` a public key.
     """
     if not isinstance(key, PUBLIC_KEY_TYPES):
         raise AttestationError("the attester key is not an asymmetric public key")
-    header = unverified_header(token, typ=ATTESTATION_TYP)
     try:
-        claims = jwt.decode(
+        claims = jwt_verify(
             token,
-            key,
-            algorithms=_fitting_algorithm(header, key, what="attestation"),
-            options={"require": ["sub", "exp", "cnf"]},
+            key=key,
+            types={ATTESTATION_TYP},
+            algorithms=ALGORITHMS,
             subject=client_id,
+            required=("sub", "exp", "cnf"),
+            object_claims=("cnf",),
             leeway=leeway,
+            max_length=MAX_HEADER_BYTES,
         )
-    except jwt.PyJWTError as exc:
+    except TokenInvalid as exc:
         raise AttestationError(f"attestation refused: {exc}") from exc
     return instance_key(claims["cnf"])
 
@@ -178,26 +158,25 @@ def verified_pop(
     caller accepts it once), `iat` within `max_age` seconds. `iss`, which earlier drafts and
     API.md §13 put in the PoP and -11 dropped, must name the client if it is present.
     """
-    header = unverified_header(token, typ=POP_TYP)
     try:
-        claims = jwt.decode(
+        claims = jwt_verify(
             token,
-            key.key,
-            algorithms=_fitting_algorithm(header, key.key, what="PoP"),
-            options={"require": ["aud", "jti", "iat"]},
-            audience=audience,
+            key=key.key,
+            types={POP_TYP},
+            algorithms=ALGORITHMS,
+            audience=audience,  # draft -11 §5.1: this server's issuer, and no other audience
+            required=("aud", "jti", "iat"),
             leeway=leeway,
+            max_length=MAX_HEADER_BYTES,
         )
-    except jwt.PyJWTError as exc:
+    except TokenInvalid as exc:
         raise AttestationError(f"PoP refused: {exc}") from exc
     jti, iat = claims["jti"], claims["iat"]
-    if not isinstance(jti, str) or not jti or len(jti) > _MAX_ID_LENGTH:
+    if not jti or len(jti) > _MAX_ID_LENGTH:
         raise AttestationError("jti must be a short string")
-    if isinstance(aud := claims["aud"], list) and len(aud) != 1:
-        raise AttestationError("aud must name this server alone")  # draft -11 §5.1: one audience
     if "iss" in claims and claims["iss"] != client_id:
         raise AttestationError("iss must be the client_id")
-    # PyJWT has refused an iat in the future (beyond the leeway); this bounds it in the past.
+    # jwt_verify has refused an iat in the future (beyond the leeway); this bounds it in the past.
     if now - iat > max_age + leeway:
         raise AttestationError("PoP is too old")
-    return VerifiedPoP(jti=jti, iat=int(iat))
+    return VerifiedPoP(jti=jti, iat=iat)
