@@ -200,13 +200,15 @@ def jwt_verify(
         key = keys(header["kid"])
         if key is None:
             raise TokenInvalid("unknown key")
-    if header["alg"] not in key_algorithms(key):
+    # The caller's algorithms that this key can verify: fixed by the key, never by the token.
+    fitting = [name for name in algorithms if name in key_algorithms(key)]
+    if header["alg"] not in fitting:
         raise TokenInvalid("alg does not fit the key")
     try:
         claims = jwt.decode(
             token,
             key,
-            algorithms=[header["alg"]],  # allowed by the caller and fitting the key: checked above
+            algorithms=fitting,
             audience=audience,
             issuer=issuer,
             subject=subject,
