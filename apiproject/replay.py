@@ -18,6 +18,7 @@ whose app's throttle would otherwise make a round trip of its own.
 
 import enum
 import hashlib
+import math
 import time
 
 from django.core.cache import caches
@@ -85,7 +86,11 @@ def claim_key(namespace: str, value: str) -> str:
 def _claim(claimed: bool, epoch: float, issued_at: float) -> Claim:
     if not claimed:
         return Claim.REUSED
-    return Claim.PREDATES_MEMORY if issued_at < epoch else Claim.NEW
+    # Compared in whole seconds, the unit of `created` and `iat`: a request signed in the very
+    # second the store began its memory is accepted (otherwise every client's first call after
+    # a Redis restart would be refused). A replay could slip through only if its original was
+    # accepted in that same second, before the store lost its memory.
+    return Claim.PREDATES_MEMORY if issued_at < math.floor(epoch) else Claim.NEW
 
 
 def nonce_claim(key: str, *, ttl: int, issued_at: float) -> Claim:
