@@ -10,7 +10,8 @@ JWS (PyJWT's `jwt.decode`, as for every JWT this server checks); the rules aroun
    non-ASCII); `typ` is `dpop+jwt`, `alg` is one of ALGORITHMS (asymmetric only: an HMAC
    "signature" would be made with a key the server never saw), no `crit`.
 2. The header's `jwk` (here): a public key of the type `alg` needs, with no private member
-   (`d`, `p`, ...): a client that sends its private key has leaked it.
+   (`d`, `p`, ...): a client that sends its private key has leaked it. Its `use`, `key_ops`
+   and `alg`, where present, must be `sig`, include `verify`, and equal the header's `alg`.
 3. The signature by that `jwk`, and the claims' presence and types (jwt_verify): `jti`, `htm`
    and `htu` are strings, `iat` an integer, not in the future beyond MAX_AGE_SECONDS.
 4. The claims (here): `jti` at most MAX_JTI_LENGTH characters, `htm` equal to the method, `htu`
@@ -160,6 +161,14 @@ def _proof_jwk(header: dict[str, Any]) -> dict[str, Any]:
         raise ProofInvalid("the jwk does not fit alg")
     if key.keys() - PUBLIC_MEMBERS[kty] or not all(_is_member_value(name, value) for name, value in key.items()):
         raise ProofInvalid("unexpected jwk members")
+    # RFC 7517 §4.2-4.4, RFC 9449 §4.3 step 7: where the key says what it is for, that must
+    # include verifying this very signature; a key without these members says nothing.
+    if key.get("use", "sig") != "sig":
+        raise ProofInvalid("the jwk use is not sig")
+    if "verify" not in key.get("key_ops", ["verify"]):
+        raise ProofInvalid("the jwk key_ops do not include verify")
+    if key.get("alg", header["alg"]) != header["alg"]:
+        raise ProofInvalid("the jwk alg is not the header alg")
     return key
 
 

@@ -159,6 +159,43 @@ def test_curve_that_does_not_fit_alg_is_refused():
     refused(craft(private_key=p256, header={"jwk": public_jwk(private_key)}))  # a P-384 jwk under ES256
 
 
+def jwk_with(private_key, **members) -> dict:
+    return {**public_jwk(private_key), **members}
+
+
+def test_jwk_for_another_use_is_refused():
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    assert "use" in refused(craft(private_key=private_key, header={"jwk": jwk_with(private_key, use="enc")}))
+
+
+@pytest.mark.parametrize(
+    "key_ops", [["sign"], ["encrypt", "wrapKey"], [], ["Verify"]], ids=["sign", "encrypt", "empty", "case"]
+)
+def test_jwk_whose_key_ops_lack_verify_is_refused(key_ops):
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    proof = craft(private_key=private_key, header={"jwk": jwk_with(private_key, key_ops=key_ops)})
+    assert "key_ops" in refused(proof)
+
+
+@pytest.mark.parametrize(
+    ("private_key", "alg", "jwk_alg"),
+    [
+        (ec.generate_private_key(ec.SECP256R1()), "ES256", "ES384"),
+        (rsa.generate_private_key(65537, 2048), "RS256", "PS256"),
+    ],
+    ids=["ES256-as-ES384", "RS256-as-PS256"],
+)
+def test_jwk_alg_other_than_the_header_alg_is_refused(private_key, alg, jwk_alg):
+    proof = craft(private_key=private_key, alg=alg, header={"jwk": jwk_with(private_key, alg=jwk_alg)})
+    assert "header alg" in refused(proof)
+
+
+def test_jwk_for_verifying_this_alg_is_accepted():
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    key = jwk_with(private_key, use="sig", key_ops=["verify"], alg="ES256")
+    assert verify(craft(private_key=private_key, header={"jwk": key})).jti
+
+
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_small_rsa_key_is_refused():
     assert "2048" in refused(craft(private_key=rsa.generate_private_key(65537, 1024), alg="RS256"))
