@@ -220,16 +220,23 @@ def jwt_verify(
         raise _refusal(exc) from exc
     _check_claims(claims, required=required, object_claims=object_claims, audience=audience)
     if cache_key is not None:
-        _verified.set(cache_key, (header["kid"], claims))
+        _verified.set(cache_key, (header["kid"], key, claims))
     return dict(claims)  # a copy: a remembered token's claims are shared
 
 
-def _remembered(cached: tuple[str, dict[str, Any]], *, keys: Callable[[str], PublicKey | None], leeway: int) -> dict:
-    kid, claims = cached
-    # The key is asked again, so a key that is no longer trusted stops its tokens at once; of
-    # the claims only exp can change its verdict as time passes.
-    if keys(kid) is None:
+def _remembered(
+    cached: tuple[str, PublicKey, dict[str, Any]], *, keys: Callable[[str], PublicKey | None], leeway: int
+) -> dict:
+    kid, verified_with, claims = cached
+    # The key is asked again, so a key that is no longer trusted stops its tokens at once, and
+    # it must be the key the token was verified with: an issuer that reuses a kid for a new key
+    # (JWKS mode) must not keep tokens signed by the old one alive. Of the claims only exp can
+    # change its verdict as time passes.
+    key = keys(kid)
+    if key is None:
         raise TokenInvalid("unknown key")
+    if key is not verified_with and key != verified_with:
+        raise TokenInvalid("the key of this kid has changed")
     if "exp" in claims and claims["exp"] <= time.time() - leeway:
         raise TokenExpired("expired")
     return dict(claims)

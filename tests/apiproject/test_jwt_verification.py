@@ -7,6 +7,7 @@ from datetime import timedelta
 import jwt as pyjwt
 import pytest
 import time_machine
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from accounts import jwt_codec
@@ -226,6 +227,33 @@ def test_verified_token_is_refused_once_its_key_is_no_longer_trusted():
 
     with pytest.raises(TokenInvalid, match="unknown key"):
         verify_with(trusted, value)
+
+
+def test_verified_token_is_refused_once_its_kid_names_another_key():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    value = pyjwt.encode(jwt_codec_claims(), key, algorithm="RS256", headers={"kid": "issuer-key", "typ": "at+jwt"})
+    trusted = {"issuer-key": key.public_key()}
+    assert verify_with(trusted, value)["sub"] == "42"
+
+    # The issuer reuses the kid for a new key: a token signed by the old one is not remembered.
+    trusted["issuer-key"] = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+
+    with pytest.raises(TokenInvalid):
+        verify_with(trusted, value)
+
+
+def test_verified_token_is_remembered_while_its_kid_names_an_equal_key():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    value = pyjwt.encode(jwt_codec_claims(), key, algorithm="RS256", headers={"kid": "issuer-key", "typ": "at+jwt"})
+    trusted = {"issuer-key": key.public_key()}
+    assert verify_with(trusted, value)
+
+    # A JWKS refresh parses the same key again: a new object, equal to the old one.
+    trusted["issuer-key"] = serialization.load_pem_public_key(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+    assert verify_with(trusted, value)["sub"] == "42"
 
 
 def test_verified_token_is_refused_once_it_expires():
