@@ -13,10 +13,9 @@ from accounts.models import LoginSession, User
 from accounts.selectors import login_session_by_token, token_user
 from accounts.services.login import login_session_touch
 from accounts.tokens import AccessToken, InvalidToken
-from apiproject.authorization import MalformedAuthorization, authorization_credentials
+from apiproject.authorization import MalformedAuthorization, authorization_credential, authorization_credentials
 from apiproject.exceptions import MalformedCredentials
 from apiproject.identity import request_app
-from clients.authentication import authorization_credential
 from clients.exceptions import ClientMismatch
 from dpop.binding import SCHEME as DPOP_SCHEME
 from dpop.binding import cnf_jkt, token_binding_check

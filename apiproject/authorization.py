@@ -4,6 +4,8 @@ from django.http import HttpRequest
 from rest_framework import HTTP_HEADER_ENCODING
 from rest_framework.request import Request
 
+from apiproject.exceptions import MalformedCredentials
+
 
 class MalformedAuthorization(ValueError):
     """The header names the scheme asked for but does not carry exactly one credential."""
@@ -30,3 +32,26 @@ def authorization_credentials(request: Request | HttpRequest, *schemes: str) -> 
     if len(parts) != 2:
         raise MalformedAuthorization(scheme)
     return scheme, parts[1]
+
+
+def authorization_credential(request: Request, *keywords: str, max_length: int | None = None) -> tuple[str, str] | None:
+    """Return (scheme, credential) of `Authorization: <keyword> <credential>`, or None for another scheme.
+
+    The scheme comes back in lower case (RFC 9110 §11.1: it is case-insensitive). A header of
+    one of these schemes that is not exactly one ASCII credential (of at most `max_length`
+    bytes) is malformed: 401, never a 500.
+    """
+    named = {keyword.lower(): keyword for keyword in keywords}
+    try:
+        found = authorization_credentials(request, *named)
+    except MalformedAuthorization as exc:
+        raise MalformedCredentials(f"Authorization: {named[exc.args[0]]} takes exactly one credential.") from exc
+    if found is None:
+        return None
+    scheme, credential = found
+    if max_length is not None and len(credential) > max_length:
+        raise MalformedCredentials(f"The {named[scheme]} credential is too long.")
+    try:
+        return scheme, credential.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise MalformedCredentials(f"The {named[scheme]} credential must be ASCII.") from exc

@@ -14,13 +14,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from apiproject.jwt_verification import (
-    COMPACT_JWS,
-    TokenInvalid,
-    jwt_header,
-    jwt_verify,
-    unverified_claims,
-)
+from apiproject.jwt_verification import COMPACT_JWS, TokenInvalid, jwt_header, jwt_verify, unverified_claims
 
 ATTESTATION_TYP = "oauth-client-attestation+jwt"  # draft §4
 POP_TYP = "oauth-client-attestation-pop+jwt"  # draft §5.1

@@ -13,29 +13,6 @@ from clients.selectors import api_key_lookup
 MAX_USER_AGENT_LENGTH = 512  # longer agents are refused before any regular expression runs
 
 
-def authorization_credential(request: Request, *keywords: str, max_length: int | None = None) -> tuple[str, str] | None:
-    """Return (scheme, credential) of `Authorization: <keyword> <credential>`, or None for another scheme.
-
-    The scheme comes back in lower case (RFC 9110 §11.1: it is case-insensitive). A header of
-    one of these schemes that is not exactly one ASCII credential (of at most `max_length`
-    bytes) is malformed: 401, never a 500.
-    """
-    named = {keyword.lower(): keyword for keyword in keywords}
-    try:
-        found = authorization_credentials(request, *named)
-    except MalformedAuthorization as exc:
-        raise MalformedCredentials(f"Authorization: {named[exc.args[0]]} takes exactly one credential.") from exc
-    if found is None:
-        return None
-    scheme, credential = found
-    if max_length is not None and len(credential) > max_length:
-        raise MalformedCredentials(f"The {named[scheme]} credential is too long.")
-    try:
-        return scheme, credential.decode("ascii")
-    except UnicodeDecodeError as exc:
-        raise MalformedCredentials(f"The {named[scheme]} credential must be ASCII.") from exc
-
-
 def identify_app(request: Request, record: KeyRecord | None, *, scheme: str) -> AppIdentity:
     """Check that the key may call now and from this agent, then record the app on the request.
 

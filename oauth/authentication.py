@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from accounts.models import User
 from accounts.selectors import token_user
 from accounts.tokens import InvalidToken
+from apiproject.authorization import authorization_credential
 from apiproject.identity import AppIdentity, request_app, set_app
-from clients.authentication import authorization_credential
 from clients.exceptions import ClientMismatch
 from dpop.binding import SCHEME as DPOP_SCHEME
 from dpop.binding import token_binding_check

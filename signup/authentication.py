@@ -5,8 +5,8 @@ from rest_framework import authentication
 from rest_framework.request import Request
 
 from accounts.jwt_codec import TokenInvalid, jwt_decode, unverified_token_type
+from apiproject.authorization import authorization_credential
 from apiproject.identity import request_app
-from clients.authentication import authorization_credential
 from clients.exceptions import ClientMismatch, ClientRequired
 from dpop.binding import SCHEME as DPOP_SCHEME
 from dpop.binding import cnf_jkt, token_binding_check
