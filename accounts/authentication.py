@@ -10,9 +10,10 @@ from rest_framework_simplejwt.exceptions import TokenError
 from accounts import jwt_codec
 from accounts.exceptions import InvalidSessionToken
 from accounts.models import LoginSession, User
-from accounts.selectors import login_session_by_token, token_user
+from accounts.selectors import login_session_by_token
 from accounts.services.login import login_session_touch
 from accounts.tokens import AccessToken, InvalidToken
+from accounts.user_cache import token_user
 from apiproject.authorization import MalformedAuthorization, authorization_credential, authorization_credentials
 from apiproject.exceptions import MalformedCredentials
 from apiproject.identity import request_app
@@ -71,8 +72,9 @@ class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
 
     The app must identify itself as well (X-Api-Key or a signature, handled before this class);
     a token obtained by another app gets 401 `client_mismatch`. The signature is checked
-    without I/O; the user is then read by primary key (see `get_user`), so a deactivated or
-    deleted user's access token gets 401 at once (docs/jwt_codec.md).
+    without I/O; the user is then this worker's copy of their row, checked against the shared
+    store on every request (accounts.user_cache), so a deactivated or deleted user's access
+    token gets 401 at once (docs/jwt.md).
     """
 
     scheme_name = "jwt"
@@ -99,7 +101,7 @@ class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
         token_binding_check(request, scheme=scheme, token=raw_token.decode("ascii"), jkt=cnf_jkt(token.payload))
         if not certificate_binding_holds(cnf_thumbprint(token.payload), request._request.META):
             raise InvalidToken()  # RFC 8705 §3: bound to a client certificate this request lacks
-        return self.get_user(token), token
+        return self.get_user(token, request=request), token
 
     @staticmethod
     def _raw_token(request: Request) -> tuple[str, bytes] | None:
@@ -121,15 +123,14 @@ class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
         except TokenError as exc:
             raise InvalidToken() from exc
 
-    def get_user(self, validated_token: AccessToken) -> User:
+    def get_user(self, validated_token: AccessToken, *, request: Request) -> User:
         """Return the token's user if they still exist and are active; otherwise 401.
 
-        One primary-key query: a user deactivated or deleted since the token was issued is
-        refused at once (a deleted user's id would otherwise reach a foreign key as a 500), and
-        every field (`is_staff`, `email`, ...) is read fresh, never copied into the token.
+        A user deactivated or deleted since the token was issued is refused at once (a deleted
+        user's id would otherwise reach a foreign key as a 500), and every field (`is_staff`,
+        `email`, ...) is as stored, never copied into the token: accounts.user_cache.
         """
-        sub = validated_token["sub"]
-        user = token_user(sub) if isinstance(sub, str) else None
+        user = token_user(request, validated_token["sub"])
         if user is None:
             raise InvalidToken()  # reads like any other dead token
         return user

@@ -6,15 +6,32 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 
+from accounts.signals import users_updated
+
 SESSION_AUTH_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+
+
+class UserQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        """Update the rows as Django does, then say so: a queryset update sends no post_save."""
+        updated = super().update(**kwargs)
+        users_updated.send(sender=self.model)
+        return updated
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    """Django's UserManager, whose querysets announce their update()s (accounts.user_cache)."""
 
 
 class User(AbstractUser):
     """A person who signs in."""
+
+    objects = UserManager()
 
     # Set by accounts.services.credentials.user_credentials_revoke (logout-all, password change,
     # deactivation). It enters the browser session's auth hash, so every Django session created

@@ -4,17 +4,22 @@ The API, the admin's password forms, `manage.py changepassword` and a script's
 `set_password()` + `save()` all end in `User.save()`, so that is where the change is seen:
 pre_save compares the row as stored with the instance about to be written, and post_save, once
 the new password or state is written, calls the service. Updates through a queryset
-(`User.objects.filter(...).update(...)`) send no signal and are not seen; a deactivation made
-that way still stops every credential at its next use, since each scheme checks `is_active`.
+(`User.objects.filter(...).update(...)`) end no credential; a deactivation made that way still
+stops every access token at its next use, since each scheme checks `is_active`.
+
+Every save, delete and queryset update of users also renews the generation tag that workers'
+copies of the user are checked against (accounts.user_cache).
 """
 
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from accounts.services.credentials import user_credentials_revoke
+from accounts.signals import users_updated
+from accounts.user_cache import user_changed
 
 # (user id, reason) found by pre_save for the save in progress in this thread or task.
 _ending: ContextVar[tuple[int, str] | None] = ContextVar("accounts_credentials_ending", default=None)
@@ -60,3 +65,16 @@ def credentials_change_end(sender, instance, created: bool = False, **kwargs) ->
     _ending.set(None)
     if ending is not None and not created and ending[0] == instance.pk:
         user_credentials_revoke(user=instance, reason=ending[1])
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts.user_copies_saved")
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts.user_copies_deleted")
+def user_copies_renew(sender, instance, **kwargs) -> None:
+    """A user was written or deleted: no worker may use its copy of them once this commits."""
+    user_changed(instance.pk)
+
+
+@receiver(users_updated, dispatch_uid="accounts.user_copies_updated")
+def user_copies_renew_all(sender, **kwargs) -> None:
+    """Users were updated in bulk: no worker may use any copy once this commits."""
+    user_changed(None)

@@ -32,18 +32,6 @@ def login_sessions_live(*, user) -> QuerySet[LoginSession]:
 # --- Users ---------------------------------------------------------------------------------------
 
 
-def token_user(subject: str) -> User | None:
-    """Return the active user a verified token's `sub` names, or None; one primary-key query.
-
-    A signature proves who the token was issued to, not that they may still act: a user
-    deactivated or deleted since must be refused (a deleted user's id would otherwise reach a
-    foreign key and fail with a 500). A `sub` that is not a user id is None too.
-    """
-    if not (subject.isascii() and subject.isdigit() and len(subject) <= 19):
-        return None
-    return User.objects.filter(pk=int(subject), is_active=True).first()
-
-
 def user_lock(*, user_id: int) -> User | None:
     """Lock the user's row until the current transaction ends; return the user (None if deleted).
 

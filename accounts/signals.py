@@ -1,4 +1,4 @@
-"""Signals of the accounts app: how the apps after it in the layout join in ending a user's credentials."""
+"""Signals of the accounts app: ending a user's credentials, and bulk writes to users."""
 
 from django.dispatch import Signal
 
@@ -8,3 +8,7 @@ from django.dispatch import Signal
 # The oauth app connects oauth.receivers.oauth2_credentials_end (accounts cannot import oauth,
 # which comes after it: oauth's validator signs people in with accounts' password checks).
 credentials_revoking = Signal()
+
+# Sent after a queryset update() of users has written (accounts.models.UserQuerySet), with no
+# arguments: such a write sends no post_save, and may have changed any user.
+users_updated = Signal()

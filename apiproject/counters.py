@@ -40,6 +40,32 @@ class Hit(NamedTuple):
 Rider = Callable[[Pipeline, RedisCache], Callable[[list], None]]
 
 
+def riders_chain(*riders: Rider | None) -> Rider | None:
+    """Return one rider that queues each of `riders` in turn (None ones skipped), or None if none.
+
+    Each rider's result handler is given the replies to its own commands only.
+    """
+    chained = [rider for rider in riders if rider is not None]
+    if len(chained) <= 1:
+        return chained[0] if chained else None
+
+    def queue(pipeline: Pipeline, cache: RedisCache) -> Callable[[list], None]:
+        handlers = []
+        for rider in chained:
+            queued_before = len(pipeline.command_stack)
+            handlers.append((rider(pipeline, cache), len(pipeline.command_stack) - queued_before))
+
+        def on_results(results: list) -> None:
+            offset = 0
+            for handler, count in handlers:
+                handler(results[offset : offset + count])
+                offset += count
+
+        return on_results
+
+    return queue
+
+
 def fixed_window(name: str, *, period: int, now: float | None = None) -> Window:
     """Return the current window of `period` seconds of the counter `name`."""
     now = time.time() if now is None else now

@@ -18,8 +18,8 @@ class AppIdentity:
     key_pk: int | None = None
     throttle_rate: str = ""
     # This request's hit in the app's throttle window, when the scheme counted it together with
-    # a single-use value (apiproject.replay.nonce_claim_and_count); ClientRateThrottle reads it
-    # instead of counting again.
+    # a single-use value (apiproject.replay.nonce_claim_and_count) or with a read of its own
+    # (clients.throttling.client_count); ClientRateThrottle reads it instead of counting again.
     counted: Hit | None = None
 
     def with_count(self, hit: Hit) -> "AppIdentity":

@@ -30,6 +30,11 @@ class ProcessCache:
         with self._lock:
             self._entries[key] = value
 
+    def pop(self, key: Hashable) -> None:
+        """Forget the entry for `key`, if there is one."""
+        with self._lock:
+            self._entries.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

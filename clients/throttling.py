@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from apiproject import replay
-from apiproject.counters import Hit, fixed_window, fixed_window_hit
+from apiproject.counters import Hit, Rider, fixed_window, fixed_window_hit, riders_chain
 from apiproject.identity import AppIdentity, request_app, set_app
 from clients.usage import usage_rider
 
@@ -52,6 +52,20 @@ def client_nonce_claim_and_count(
     return claim
 
 
+def client_count(request: Request, app: AppIdentity, *, rider: Rider) -> None:
+    """Count this request against its app now, with `rider`'s commands in the same round trip.
+
+    For a scheme that must read the shared store anyway before it can authenticate (a token's
+    user, accounts.user_cache): on Redis its read rides the app's count and the usage count, so
+    the request still makes one round trip; elsewhere the rider is not run. The count is
+    recorded on the request (AppIdentity.counted), which ClientRateThrottle reads instead of
+    counting again. Raises ServiceUnavailable (503) when the store cannot be reached.
+    """
+    name, period = client_counter(app)
+    hit = fixed_window_hit(name, period=period, rider=riders_chain(usage_rider(request._request, app), rider))
+    set_app(request, app.with_count(hit))
+
+
 class FixedWindowThrottle(BaseThrottle):
     """A throttle over one fixed-window counter on the shared cache (apiproject.counters).
 
@@ -87,7 +101,7 @@ class ClientRateThrottle(FixedWindowThrottle):
         app = request_app(request)
         if app is None:
             return None
-        hit = app.counted  # counted already, with the request's nonce (client_nonce_claim_and_count)
+        hit = app.counted  # counted already (client_nonce_claim_and_count, client_count)
         if hit is None:
             name, period = client_counter(app)
             # The request's usage count rides the same round trip (clients.usage).

@@ -10,8 +10,8 @@ from rest_framework import authentication
 from rest_framework.request import Request
 
 from accounts.models import User
-from accounts.selectors import token_user
 from accounts.tokens import InvalidToken
+from accounts.user_cache import token_user
 from apiproject.authorization import authorization_credential
 from apiproject.identity import AppIdentity, request_app, set_app
 from clients.exceptions import ClientMismatch
@@ -64,20 +64,21 @@ class OAuth2Authentication(authentication.BaseAuthentication):
         request._request.oauth2_token = claims
         if not claims.has_user:
             return None
-        return self._user(claims), claims
+        return self._user(request, claims), claims
 
     @staticmethod
-    def _user(claims: AccessTokenClaims) -> User:
+    def _user(request: Request, claims: AccessTokenClaims) -> User:
         """Return the token's user; on the authorization server only if still active, else 401.
 
-        In the default `local` mode this process shares the authorization server's user table:
-        one primary-key query, so a deactivated or deleted user's token is refused at once. A
+        In the default `local` mode this process shares the authorization server's user table
+        (accounts.user_cache: a copy checked against the shared store on every request), so a
+        deactivated or deleted user's token is refused at once. A
         separate resource server (`jwks`, `introspection`) has no such table: it builds the user
         from the claims, without a query (introspection learns of a deactivation from the
         server, whose revocation deletes the user's tokens; JWKS mode only at expiry).
         """
         if settings.OAUTH2_RESOURCE_SERVER_MODE == "local":
-            user = token_user(claims.subject)
+            user = token_user(request, claims.subject)
             if user is None:
                 raise InvalidToken()
             return user

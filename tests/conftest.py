@@ -9,6 +9,8 @@ from django_redis.cache import RedisCache
 from rest_framework.test import APIClient
 
 from accounts.services.login import login_session_create
+from accounts.user_cache import user_cache_clear
+from apiproject.generations import generations_forget
 from apiproject.jwt_verification import verified_cache_clear
 from apiproject.replay import replay_epoch_forget
 from clients.selectors import key_cache_clear
@@ -49,16 +51,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_caches():
-    """Every test starts with empty caches, key lookups, verified-JWT memory and usage counters."""
+    """Every test starts with empty caches, key lookups, verified-JWT memory, user copies and usage counters."""
     caches["default"].clear()
     replay_epoch_forget()  # a flush is a lost memory, but these tests start from nothing
     key_cache_clear()
     transport_cache_clear()
     verified_cache_clear()
+    user_cache_clear()
+    generations_forget()
     usage_discard()
     yield
     key_cache_clear()
     verified_cache_clear()
+    user_cache_clear()
+    generations_forget()
     usage_discard()
 
 

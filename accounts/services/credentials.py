@@ -31,7 +31,7 @@ def user_credentials_revoke(*, user: User, reason: str, request: HttpRequest | N
     `user` gets the new mark as well, so Django's update_session_auth_hash can keep the
     current browser session of a password change alive.
     """
-    user_lock(user_id=user.pk)
+    locked = user_lock(user_id=user.pk)
     now = timezone.now()
     ended = {
         "sessions": login_sessions_revoke_all(user=user),
@@ -39,8 +39,9 @@ def user_credentials_revoke(*, user: User, reason: str, request: HttpRequest | N
     }
     for _, counts in credentials_revoking.send(sender=User, user=user):
         ended.update(counts)
-    User.objects.filter(pk=user.pk).update(credentials_revoked_at=now)
     user.credentials_revoked_at = now
+    if locked is not None:  # this column only; a save, so workers' copies of the user are renewed
+        user.save(update_fields=["credentials_revoked_at"])
     kind = AuditEvent.Kind.LOGOUT_ALL if reason == "logout_all" else AuditEvent.Kind.CREDENTIALS_REVOKED
     audit_event_record(kind=kind, request=request, user=user, reason=reason, **ended)
     return ended
