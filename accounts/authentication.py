@@ -13,9 +13,10 @@ from accounts.models import LoginSession, User
 from accounts.selectors import login_session_by_token
 from accounts.services.login import login_session_touch
 from accounts.tokens import AccessToken, InvalidToken
-from accounts.user_cache import token_user
+from accounts.user_cache import token_user, token_user_read
 from apiproject.authorization import MalformedAuthorization, authorization_credential, authorization_credentials
 from apiproject.exceptions import MalformedCredentials
+from apiproject.generations import GenerationRead
 from apiproject.identity import request_app
 from clients.exceptions import ClientMismatch
 from dpop.binding import SCHEME as DPOP_SCHEME
@@ -98,10 +99,14 @@ class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
         app = request_app(request)
         if app is not None and app.client_id != token["client_id"]:
             raise ClientMismatch()
-        token_binding_check(request, scheme=scheme, token=raw_token.decode("ascii"), jkt=cnf_jkt(token.payload))
+        read = token_user_read(token["sub"])  # the user's tags ride the DPoP proof's round trip, if any
+        rider = read.rider if read is not None else None
+        token_binding_check(
+            request, scheme=scheme, token=raw_token.decode("ascii"), jkt=cnf_jkt(token.payload), rider=rider
+        )
         if not certificate_binding_holds(cnf_thumbprint(token.payload), request._request.META):
             raise InvalidToken()  # RFC 8705 §3: bound to a client certificate this request lacks
-        return self.get_user(token, request=request), token
+        return self.get_user(token, request=request, read=read), token
 
     @staticmethod
     def _raw_token(request: Request) -> tuple[str, bytes] | None:
@@ -123,14 +128,14 @@ class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
         except TokenError as exc:
             raise InvalidToken() from exc
 
-    def get_user(self, validated_token: AccessToken, *, request: Request) -> User:
+    def get_user(self, validated_token: AccessToken, *, request: Request, read: GenerationRead | None = None) -> User:
         """Return the token's user if they still exist and are active; otherwise 401.
 
         A user deactivated or deleted since the token was issued is refused at once (a deleted
         user's id would otherwise reach a foreign key as a 500), and every field (`is_staff`,
         `email`, ...) is as stored, never copied into the token: accounts.user_cache.
         """
-        user = token_user(request, validated_token["sub"])
+        user = token_user(request, validated_token["sub"], read=read)
         if user is None:
             raise InvalidToken()  # reads like any other dead token
         return user

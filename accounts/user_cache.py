@@ -57,11 +57,29 @@ def _fields() -> tuple[str, ...]:
     return tuple(field.attname for field in User._meta.concrete_fields if field.attname != "password")
 
 
+def _user_id(subject: object) -> int | None:
+    if not (isinstance(subject, str) and subject.isascii() and subject.isdigit() and len(subject) <= 19):
+        return None
+    return int(subject)
+
+
 def _tag_keys(user_id: int) -> tuple[str, str]:
     return f"gen:user:{user_id}", USERS_TAG
 
 
-def _tags_read(request: Request, keys: tuple[str, ...]) -> tuple[str | None, ...]:
+def token_user_read(subject: object) -> GenerationRead | None:
+    """Return a read of the tags of the user `sub` names, to ride a round trip made before token_user.
+
+    A DPoP proof's jti claim (dpop.binding.token_binding_check) is such a trip: with its
+    `rider`, the request still makes one. None if `sub` names nobody.
+    """
+    user_id = _user_id(subject)
+    return GenerationRead(_tag_keys(user_id)) if user_id is not None else None
+
+
+def _tags_read(request: Request, keys: tuple[str, ...], read: GenerationRead | None) -> tuple[str | None, ...]:
+    if read is not None and read.done:
+        return read.tags  # read already, in the round trip of the request's DPoP proof
     app = request_app(request)
     if app is not None and app.counted is None:
         read = GenerationRead(keys)
@@ -71,19 +89,20 @@ def _tags_read(request: Request, keys: tuple[str, ...]) -> tuple[str | None, ...
     return generations_read(keys)
 
 
-def token_user(request: Request, subject: object) -> User | None:
+def token_user(request: Request, subject: object, *, read: GenerationRead | None = None) -> User | None:
     """Return the active user a verified token's `sub` names, or None (inactive, deleted, not an id).
 
     No query while this worker's copy carries the current tags; one when it does not (first
     use, a change, or API_KEY_CACHE_SECONDS passed). The tags are read before the row, so a
     change committed in between leaves the new copy with outdated tags, refused next time.
-    Raises ServiceUnavailable (503) when the shared store cannot be reached.
+    `read` (token_user_read) is the tags' read if it rode an earlier round trip. Raises
+    ServiceUnavailable (503) when the shared store cannot be reached.
     """
-    if not (isinstance(subject, str) and subject.isascii() and subject.isdigit() and len(subject) <= 19):
+    user_id = _user_id(subject)
+    if user_id is None:
         return None
-    user_id = int(subject)
     keys = _tag_keys(user_id)
-    tags = _tags_read(request, keys)
+    tags = _tags_read(request, keys, read)
     copy = _cache().get(user_id)
     if copy is None or None in tags or copy.tags != tags:
         if None in tags:

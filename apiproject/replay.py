@@ -93,18 +93,18 @@ def _claim(claimed: bool, epoch: float, issued_at: float) -> Claim:
     return Claim.PREDATES_MEMORY if issued_at < math.floor(epoch) else Claim.NEW
 
 
-def nonce_claim(key: str, *, ttl: int, issued_at: float) -> Claim:
+def nonce_claim(key: str, *, ttl: int, issued_at: float, rider: Rider | None = None) -> Claim:
     """Take the value stored as `key` (see claim_key) for `ttl` seconds, once; say what was found.
 
     `issued_at` is the value's Unix time (a signature's `created`, a JWT's `iat`), compared
-    with the store's epoch. One round trip on Redis. Raises ReplayStoreUnavailable (503) when
-    the store cannot be reached: never accept a value unchecked. `ttl` must cover the whole
-    window in which the caller would accept the value.
+    with the store's epoch. One round trip on Redis, with the `rider`'s commands in it. Raises
+    ReplayStoreUnavailable (503) when the store cannot be reached: never accept a value
+    unchecked. `ttl` must cover the whole window in which the caller would accept the value.
     """
     cache = caches["default"]
     try:
         if isinstance(cache, RedisCache):
-            claimed, epoch = redis_script(cache, _CLAIM_SCRIPT, [key, EPOCH_KEY], [ttl, repr(time.time())], None)
+            claimed, epoch = redis_script(cache, _CLAIM_SCRIPT, [key, EPOCH_KEY], [ttl, repr(time.time())], rider)
         elif isinstance(cache, LocalCache):  # one process's memory, born with the process
             claimed, epoch = cache.store.claim(key, ttl), cache.store.epoch
         else:

@@ -32,20 +32,20 @@ def client_counter(app: AppIdentity) -> tuple[str, int]:
 
 
 def client_nonce_claim_and_count(
-    request: Request, app: AppIdentity, *, key: str, ttl: int, issued_at: float
+    request: Request, app: AppIdentity, *, key: str, ttl: int, issued_at: float, rider: Rider | None = None
 ) -> replay.Claim:
     """Take a single-use value and count this request against its app, in one round trip.
 
     For the schemes whose credential carries one (a signature's nonce, a PoP's or a DPoP proof's
-    jti): apiproject.replay.nonce_claim_and_count, with the request's usage count riding the
-    same round trip (clients.usage). A value taken before counts nothing. The app is recorded
+    jti): apiproject.replay.nonce_claim_and_count, with the request's usage count (clients.usage)
+    and `rider`'s commands riding the same round trip. A value taken before counts nothing. The app is recorded
     on the request again with its count (AppIdentity.counted), which ClientRateThrottle reads
     instead of counting a second time. Raises ReplayStoreUnavailable (503).
     """
     name, period = client_counter(app)
     window = fixed_window(name, period=period)
     claim, hit = replay.nonce_claim_and_count(
-        key, ttl=ttl, issued_at=issued_at, window=window, rider=usage_rider(request._request, app)
+        key, ttl=ttl, issued_at=issued_at, window=window, rider=riders_chain(usage_rider(request._request, app), rider)
     )
     if claim is replay.Claim.NEW:
         set_app(request, app.with_count(hit))

@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from rest_framework.request import Request
 
+from apiproject.counters import Rider
 from dpop import proofs
 from dpop.exceptions import DPoPBoundToken, InvalidDPoPProof
 from dpop.selectors import dpop_required
@@ -32,13 +33,18 @@ def request_url(request: HttpRequest) -> str:
 
 
 def request_proof(
-    request: Request | HttpRequest, *, access_token: str | None = None, jkt: str | None = None
+    request: Request | HttpRequest,
+    *,
+    access_token: str | None = None,
+    jkt: str | None = None,
+    rider: Rider | None = None,
 ) -> proofs.Proof | None:
     """Return this request's verified DPoP proof, None if it sent none, or raise InvalidDPoPProof.
 
     With `access_token` the proof must carry its `ath`; with `jkt` it must be signed by that
     key. Its `jti` is taken last, so that neither a forged proof nor another key's can use one
-    up. The verified proof is kept as `request.dpop_proof` (whoami names the scheme).
+    up, in a round trip that `rider`'s commands join. The verified proof is kept as
+    `request.dpop_proof` (whoami names the scheme).
     """
     django_request = getattr(request, "_request", request)
     value = django_request.META.get(HEADER)
@@ -56,7 +62,7 @@ def request_proof(
         raise InvalidDPoPProof(str(exc)) from exc
     if jkt is not None and not hmac.compare_digest(proof.jkt, jkt):
         raise InvalidDPoPProof("The proof is signed by another key than the token is bound to.")
-    proof_jti_accept(proof=proof, request=request)
+    proof_jti_accept(proof=proof, request=request, rider=rider)
     django_request.dpop_proof = proof
     return proof
 
@@ -68,13 +74,15 @@ def cnf_jkt(claims: dict[str, Any]) -> str | None:
     return jkt if isinstance(jkt, str) else None
 
 
-def token_binding_check(request: Request | HttpRequest, *, scheme: str, token: str, jkt: str | None) -> None:
+def token_binding_check(
+    request: Request | HttpRequest, *, scheme: str, token: str, jkt: str | None, rider: Rider | None = None
+) -> None:
     """Check that a verified access token came as its binding requires, or raise.
 
     A bound token (`jkt`) must come as `Authorization: DPoP` with a proof by its key for this
     request (RFC 9449 §7.1); as Bearer it is refused (§7.2: else a thief who copied it would
     just drop the proof). An unbound token sent as DPoP is refused too: the scheme claims a
-    binding the token does not have.
+    binding the token does not have. The proof's round trip carries `rider`'s commands.
     """
     if jkt is None:
         if scheme == SCHEME:
@@ -82,7 +90,7 @@ def token_binding_check(request: Request | HttpRequest, *, scheme: str, token: s
         return
     if scheme != SCHEME:
         raise DPoPBoundToken("This token is DPoP-bound; send it as Authorization: DPoP with a proof.")
-    if request_proof(request, access_token=token, jkt=jkt) is None:
+    if request_proof(request, access_token=token, jkt=jkt, rider=rider) is None:
         raise InvalidDPoPProof("A DPoP-bound token needs a DPoP proof header.")
 
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 
 from apiproject import replay
+from apiproject.counters import Rider
 from apiproject.exceptions import ServiceUnavailable
 from apiproject.identity import request_app
 from clients.throttling import client_nonce_claim_and_count
@@ -18,7 +19,9 @@ from dpop.proofs import MAX_AGE_SECONDS, Proof
 logger = logging.getLogger(__name__)
 
 
-def proof_jti_accept(*, proof: Proof, request: Request | HttpRequest | None = None, now: float | None = None) -> None:
+def proof_jti_accept(
+    *, proof: Proof, request: Request | HttpRequest | None = None, now: float | None = None, rider: Rider | None = None
+) -> None:
     """Accept the proof's `jti` once per key across every worker, or raise.
 
     RFC 9449 §11.1: a proof is replayable for as long as its `iat` is acceptable, so the jti
@@ -30,7 +33,8 @@ def proof_jti_accept(*, proof: Proof, request: Request | HttpRequest | None = No
     When the request names an app not yet counted, the claim rides in the same round trip as
     the app's throttle count (as a signature's nonce does), and ClientRateThrottle reuses that
     count. Otherwise (the OAuth2 token endpoint, or a signed request whose nonce took that
-    trip) it is a round trip of its own.
+    trip) it is a round trip of its own. Either way, a `rider`'s commands go in it (the token's
+    user, accounts.user_cache).
     """
     now = time.time() if now is None else now
     # Hashed (claim_key): a jti may be any string of up to 128 characters; a cache key must be plain.
@@ -39,9 +43,9 @@ def proof_jti_accept(*, proof: Proof, request: Request | HttpRequest | None = No
     app = request_app(request) if isinstance(request, Request) else None
     try:
         if app is not None and app.counted is None:
-            claim = client_nonce_claim_and_count(request, app, key=key, ttl=ttl, issued_at=proof.iat)
+            claim = client_nonce_claim_and_count(request, app, key=key, ttl=ttl, issued_at=proof.iat, rider=rider)
         else:
-            claim = replay.nonce_claim(key, ttl=ttl, issued_at=proof.iat)
+            claim = replay.nonce_claim(key, ttl=ttl, issued_at=proof.iat, rider=rider)
     except ServiceUnavailable as exc:
         logger.warning("DPoP replay store unavailable: %s", type(exc.__cause__).__name__)
         raise ReplayStoreUnavailable() from exc

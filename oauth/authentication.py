@@ -11,8 +11,9 @@ from rest_framework.request import Request
 
 from accounts.models import User
 from accounts.tokens import InvalidToken
-from accounts.user_cache import token_user
+from accounts.user_cache import token_user, token_user_read
 from apiproject.authorization import authorization_credential
+from apiproject.generations import GenerationRead
 from apiproject.identity import AppIdentity, request_app, set_app
 from clients.exceptions import ClientMismatch
 from dpop.binding import SCHEME as DPOP_SCHEME
@@ -21,6 +22,11 @@ from dpop.exceptions import CHALLENGE as DPOP_CHALLENGE
 from oauth.access_tokens import AccessTokenClaims, AccessTokenInvalid
 from oauth.resource_server import access_token_verify
 from transport.client_cert import certificate_binding_holds
+
+
+def _reads_users() -> bool:
+    # Only the authorization server's own process (mode `local`) has the user table.
+    return settings.OAUTH2_RESOURCE_SERVER_MODE == "local"
 
 
 class OAuth2Authentication(authentication.BaseAuthentication):
@@ -57,17 +63,19 @@ class OAuth2Authentication(authentication.BaseAuthentication):
             set_app(request, AppIdentity(client_id=claims.client_id, scheme=self.scheme_name))
         elif app.client_id != claims.client_id:
             raise ClientMismatch()
-        # RFC 9449 §7.1: a DPoP-bound token (cnf.jkt) only with a proof by its key.
-        token_binding_check(request, scheme=scheme, token=token, jkt=claims.jkt)
+        # RFC 9449 §7.1: a DPoP-bound token (cnf.jkt) only with a proof by its key. The user's
+        # tags (accounts.user_cache) ride the proof's round trip, if there is one.
+        read = token_user_read(claims.subject) if claims.has_user and _reads_users() else None
+        token_binding_check(request, scheme=scheme, token=token, jkt=claims.jkt, rider=read.rider if read else None)
         if not certificate_binding_holds(claims.x5t_s256, request._request.META):
             raise InvalidToken()  # RFC 8705 §3: bound to a client certificate this request lacks
         request._request.oauth2_token = claims
         if not claims.has_user:
             return None
-        return self._user(request, claims), claims
+        return self._user(request, claims, read), claims
 
     @staticmethod
-    def _user(request: Request, claims: AccessTokenClaims) -> User:
+    def _user(request: Request, claims: AccessTokenClaims, read: GenerationRead | None) -> User:
         """Return the token's user; on the authorization server only if still active, else 401.
 
         In the default `local` mode this process shares the authorization server's user table
@@ -77,8 +85,8 @@ class OAuth2Authentication(authentication.BaseAuthentication):
         from the claims, without a query (introspection learns of a deactivation from the
         server, whose revocation deletes the user's tokens; JWKS mode only at expiry).
         """
-        if settings.OAUTH2_RESOURCE_SERVER_MODE == "local":
-            user = token_user(request, claims.subject)
+        if _reads_users():
+            user = token_user(request, claims.subject, read=read)
             if user is None:
                 raise InvalidToken()
             return user

@@ -1,4 +1,4 @@
-"""Start the project under gunicorn with several worker processes, for concurrency tests."""
+"""Helpers for tests across apps: gunicorn with several worker processes, a Redis of its own, Redis round trips."""
 
 import contextlib
 import os
@@ -131,3 +131,22 @@ def redis_server(*args: str) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def redis_round_trips() -> Iterator[list]:
+    """Count network round trips to Redis (pipelines are one): the list's length, once the block ends."""
+    from redis.connection import AbstractConnection
+
+    trips: list = []
+    original = AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        trips.append(command)
+        return original(self, command, check_health)
+
+    AbstractConnection.send_packed_command = counted
+    try:
+        yield trips
+    finally:
+        AbstractConnection.send_packed_command = original

@@ -8,6 +8,7 @@ from apiclient.dpop import DPoPKey
 from dpop.services import dpop_requirement_set
 from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.dpop.helpers import TESTSERVER, craft, thumbprint
+from tests.helpers import redis_round_trips
 
 TOKEN = "/api/v1/auth/token"
 REFRESH = "/api/v1/auth/token/refresh"
@@ -200,3 +201,15 @@ def test_forwarded_url_from_an_untrusted_peer_is_not_believed(settings, api_key,
         HTTP_X_FORWARDED_HOST="api.example.com",
     )
     assert_dpop_refusal(response)
+
+
+@pytest.mark.redis
+def test_bound_token_request_makes_one_redis_round_trip(app_client, bound_pair, key):
+    token = bound_pair["access"]
+    call(app_client, WHOAMI, token, proof=key.proof("GET", TESTSERVER + WHOAMI, access_token=token))  # warm
+
+    with redis_round_trips() as trips:
+        response = call(app_client, WHOAMI, token, proof=key.proof("GET", TESTSERVER + WHOAMI, access_token=token))
+
+    assert response.status_code == 200, response.content
+    assert len(trips) == 1  # the jti, the app's count, the usage count and the user's tags: one pipeline

@@ -11,6 +11,7 @@ from dpop.services import dpop_requirement_set
 from oauth.models import OAuthApplication
 from tests.dpop.helpers import TESTSERVER, thumbprint
 from tests.dpop.test_jwt_binding import assert_dpop_refusal, call
+from tests.helpers import redis_round_trips
 from tests.oauth.helpers import (
     CLIENT_SECRET,
     REDIRECT_URI,
@@ -98,6 +99,18 @@ def test_bound_oauth2_token_with_its_proof_opens_purchases(browser, app, key, us
     token = code_tokens(browser, app, key).json()["access_token"]
     response = call(browser, PURCHASES, token, proof=key.proof("GET", TESTSERVER + PURCHASES, access_token=token))
     assert response.status_code == 200, response.content
+
+
+@pytest.mark.redis
+def test_bound_oauth2_token_request_makes_one_redis_round_trip(api_client, browser, app, key):
+    token = code_tokens(browser, app, key).json()["access_token"]
+    call(api_client, WHOAMI, token, proof=key.proof("GET", TESTSERVER + WHOAMI, access_token=token))  # warm
+
+    with redis_round_trips() as trips:
+        response = call(api_client, WHOAMI, token, proof=key.proof("GET", TESTSERVER + WHOAMI, access_token=token))
+
+    assert response.status_code == 200, response.content
+    assert len(trips) == 1  # the jti, the app's count and the user's tags: one pipeline
 
 
 def test_bound_oauth2_token_as_bearer_returns_401_invalid_token(browser, app, key):
