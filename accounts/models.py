@@ -17,11 +17,23 @@ SESSION_AUTH_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_sessio
 
 
 class UserQuerySet(models.QuerySet):
+    """Querysets of users that announce the writes that send no post_save (accounts.user_cache)."""
+
     def update(self, **kwargs) -> int:
-        """Update the rows as Django does, then say so: a queryset update sends no post_save."""
-        updated = super().update(**kwargs)
-        users_updated.send(sender=self.model)
+        """Update the rows as Django does, and say so in the same transaction."""
+        with transaction.atomic(using=self.db):
+            updated = super().update(**kwargs)
+            users_updated.send(sender=self.model)
         return updated
+
+    def bulk_create(self, objs, *args, **kwargs) -> list:
+        """Insert as Django does; an upsert (`update_conflicts`) rewrites existing users, so say so."""
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            # update_conflicts is bulk_create's third optional argument, after batch_size and ignore_conflicts.
+            if kwargs.get("update_conflicts") or (len(args) >= 3 and args[2]):
+                users_updated.send(sender=self.model)
+        return created
 
 
 class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
@@ -42,6 +54,9 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        # Django's base manager (related lookups, save's internals) is otherwise a plain Manager,
+        # whose update() would announce nothing.
+        base_manager_name = "objects"
         constraints = [
             # "Ada" and "ada" are one person: the database refuses the second, so two
             # concurrent signups cannot both win (the username column alone is case-sensitive).

@@ -67,11 +67,16 @@ def credentials_change_end(sender, instance, created: bool = False, **kwargs) ->
         user_credentials_revoke(user=instance, reason=ending[1])
 
 
-@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts.user_copies_saved")
-@receiver(post_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts.user_copies_deleted")
+@receiver(post_save, dispatch_uid="accounts.user_copies_saved")
+@receiver(post_delete, dispatch_uid="accounts.user_copies_deleted")
 def user_copies_renew(sender, instance, **kwargs) -> None:
-    """A user was written or deleted: no worker may use its copy of them once this commits."""
-    user_changed(instance.pk)
+    """A user was written or deleted: no worker may use its copy of them once this commits.
+
+    Heard from every sender whose model is the user model: the model itself, a proxy of it, and
+    the historical class a data migration (RunPython) saves through, which is another class.
+    """
+    if sender._meta.concrete_model._meta.label == settings.AUTH_USER_MODEL:
+        user_changed(instance.pk)
 
 
 @receiver(users_updated, dispatch_uid="accounts.user_copies_updated")

@@ -116,19 +116,22 @@ def token_user(request: Request, subject: object, *, read: GenerationRead | None
 
 
 def user_changed(user_id: int | None) -> None:
-    """Drop this worker's copy of the user (every copy if `user_id` is None); renew the tag once committed.
+    """Drop this worker's copy of the user (every copy if `user_id` is None); renew the tag now and once committed.
 
     Called for every save and delete of a user (accounts.receivers) and every queryset update
-    (accounts.models). The tag waits for the commit: renewed earlier, another worker could
-    reload the row before the change is there to be read, and keep the old row under the new
-    tag. If the store cannot be reached then, the failure is logged, and other workers keep
-    their copy for at most API_KEY_CACHE_SECONDS.
+    or upsert (accounts.models), inside the write's transaction. Renewed now, so that every
+    copy made before the change is refused even if the store fails after the commit; if the
+    store cannot be reached now, the write is refused (503) rather than made unseen. Renewed
+    again once committed, because another worker may have reloaded the row in between, before
+    the change was there to be read, and kept the old row under the first new tag. If that
+    second renewal fails, it is logged, and such a copy lives at most API_KEY_CACHE_SECONDS.
     """
     if user_id is None:
         _cache().clear()
     else:
         _cache().pop(user_id)
     key = USERS_TAG if user_id is None else _tag_keys(user_id)[0]
+    generation_next(key)
     transaction.on_commit(lambda: _tag_renew(key))
 
 

@@ -102,7 +102,8 @@ def generations_read(keys: tuple[str, ...]) -> tuple[str | None, ...]:
     cache = _redis()
     if cache is None:
         return tuple(_local_tags.get(key) for key in keys)
-    return _decoded(cache.client.get_client(write=False).mget([cache.make_key(key) for key in keys]))
+    # The primary (write=True), never a replica that may lag behind a renewal.
+    return _decoded(cache.client.get_client(write=True).mget([cache.make_key(key) for key in keys]))
 
 
 def generations_current(keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -111,12 +112,11 @@ def generations_current(keys: tuple[str, ...]) -> tuple[str, ...]:
     tags = tuple(_new_tag() for _ in keys)
     if cache is None:
         return tuple(_local_tags.setdefault(key, tag) for key, tag in zip(keys, tags, strict=True))
-    pipeline = cache.client.get_client(write=True).pipeline(transaction=False)
+    pipeline = cache.client.get_client(write=True).pipeline(transaction=True)  # MULTI: atomic, one round trip
     for key, tag in zip(keys, tags, strict=True):
-        # SET NX GET (Redis 7): the tag already there, or None when ours was set.
-        pipeline.set(cache.make_key(key), tag, ex=TAG_TTL, nx=True, get=True)
-    found = _decoded(pipeline.execute())
-    return tuple(old if old is not None else tag for old, tag in zip(found, tags, strict=True))
+        pipeline.set(cache.make_key(key), tag, ex=TAG_TTL, nx=True)  # ours, unless one is there
+        pipeline.get(cache.make_key(key))  # the one that is there now
+    return _decoded(pipeline.execute()[1::2])
 
 
 def generation_next(key: str) -> None:

@@ -182,21 +182,38 @@ def test_raw_sql_change_is_seen_within_the_copy_lifetime(settings, client, user)
 # --- the shared store -------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
-def test_tag_not_stored_after_a_commit_is_logged_and_the_save_stands(monkeypatch, caplog, user):
+def test_tag_not_stored_after_the_commit_is_logged_and_the_save_stands(
+    monkeypatch, caplog, user, django_capture_on_commit_callbacks
+):
     def unreachable(key: str) -> None:
         raise RedisConnectionError("down")
 
-    monkeypatch.setattr(user_cache, "generation_next", unreachable)
-
-    with caplog.at_level(logging.ERROR, logger="accounts.user_cache"):
+    with django_capture_on_commit_callbacks() as after_commit:
         user.first_name = "Saved"
-        user.save()
+        user.save()  # the first renewal, inside the transaction, reached the store
+    monkeypatch.setattr(user_cache, "generation_next", unreachable)  # ... which then fails
+    with caplog.at_level(logging.ERROR, logger="accounts.user_cache"):
+        for callback in after_commit:
+            callback()
 
     assert User.objects.get(pk=user.pk).first_name == "Saved"
     assert [record.getMessage() for record in caplog.records] == [
         f"a user changed, but the new tag gen:user:{user.pk} was not stored"
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_write_the_store_cannot_hear_of_is_refused_and_nothing_is_written(monkeypatch, user):
+    def unreachable(key: str) -> None:
+        raise RedisConnectionError("down")
+
+    monkeypatch.setattr(user_cache, "generation_next", unreachable)
+    user.is_active = False
+
+    with pytest.raises(RedisConnectionError):
+        user.save()  # a deactivation that some worker could not see is not made (the API answers 503)
+
+    assert User.objects.get(pk=user.pk).is_active is True
 
 
 @pytest.mark.redis
