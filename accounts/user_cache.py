@@ -5,13 +5,15 @@ user deactivated or deleted since must be refused from the next request on (a de
 would otherwise reach a foreign key and fail with a 500). Reading the user's row does that at
 the cost of a query per request. Instead each worker keeps the row (without the password hash,
 which stays deferred) for API_KEY_CACHE_SECONDS under two generation tags
-(apiproject.generations): the user's, renewed once every save or delete of that user commits,
-and the table's, renewed once every queryset update() of users commits (accounts.models). Both
-are read on every request, riding the app's rate-limit round trip on Redis, and a copy is used
-only while both are unchanged: every worker of every host sees a deactivation or a deletion from
-the next request on, as it would with a query.
+(apiproject.generations): the user's, renewed by every save or delete of that user, and the
+table's, renewed by every queryset update() or upsert of users (accounts.models), each inside
+the write's transaction and again once it commits (user_changed). Both are read on every
+request, riding the round trip it makes anyway on Redis (the app's rate-limit count, or a DPoP
+proof's jti), and a copy is used only while both are unchanged: every worker of every host sees
+a deactivation or a deletion from the next request on, as it would with a query.
 
-Only raw SQL goes around both: every worker sees it within API_KEY_CACHE_SECONDS.
+Raw SQL goes around both, and so, without Redis, does another process's write (a shell, a
+cron job): the server sees those within API_KEY_CACHE_SECONDS (docs/jwt.md).
 """
 
 import logging
