@@ -100,7 +100,7 @@ class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
         if app is not None and app.client_id != token["client_id"]:
             raise ClientMismatch()
         read = token_user_read(token["sub"])  # the user's tags ride the DPoP proof's round trip, if any
-        rider = read.rider if read is not None else None
+        rider = read.rider if read else None
         token_binding_check(
             request, scheme=scheme, token=raw_token.decode("ascii"), jkt=cnf_jkt(token.payload), rider=rider
         )

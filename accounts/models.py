@@ -26,12 +26,11 @@ class UserQuerySet(models.QuerySet):
             users_updated.send(sender=self.model)
         return updated
 
-    def bulk_create(self, objs, *args, **kwargs) -> list:
+    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, update_conflicts=False, **kwargs) -> list:
         """Insert as Django does; an upsert (`update_conflicts`) rewrites existing users, so say so."""
         with transaction.atomic(using=self.db):
-            created = super().bulk_create(objs, *args, **kwargs)
-            # update_conflicts is bulk_create's third optional argument, after batch_size and ignore_conflicts.
-            if kwargs.get("update_conflicts") or (len(args) >= 3 and args[2]):
+            created = super().bulk_create(objs, batch_size, ignore_conflicts, update_conflicts, **kwargs)
+            if update_conflicts:
                 users_updated.send(sender=self.model)
         return created
 

@@ -79,16 +79,13 @@ def token_user_read(subject: object) -> GenerationRead | None:
     return GenerationRead(_tag_keys(user_id)) if user_id is not None else None
 
 
-def _tags_read(request: Request, keys: tuple[str, ...], read: GenerationRead | None) -> tuple[str | None, ...]:
-    if read is not None and read.done:
-        return read.tags  # read already, in the round trip of the request's DPoP proof
+def _tags_read(request: Request, read: GenerationRead) -> tuple[str | None, ...]:
+    # Done already if it rode the request's DPoP proof; else it rides the app's count (on Redis
+    # one round trip: the count and the tags); else, or outside Redis, a read of its own.
     app = request_app(request)
-    if app is not None and app.counted is None:
-        read = GenerationRead(keys)
-        client_count(request, app, rider=read.rider)  # on Redis one round trip: the app's count and the tags
-        if read.done:
-            return read.tags
-    return generations_read(keys)
+    if not read.done and app is not None and app.counted is None:
+        client_count(request, app, rider=read.rider)
+    return read.tags if read.done else generations_read(read.keys)
 
 
 def token_user(request: Request, subject: object, *, read: GenerationRead | None = None) -> User | None:
@@ -103,12 +100,12 @@ def token_user(request: Request, subject: object, *, read: GenerationRead | None
     user_id = _user_id(subject)
     if user_id is None:
         return None
-    keys = _tag_keys(user_id)
-    tags = _tags_read(request, keys, read)
+    read = read if read is not None else GenerationRead(_tag_keys(user_id))
+    tags = _tags_read(request, read)
     copy = _cache().get(user_id)
     if copy is None or None in tags or copy.tags != tags:
         if None in tags:
-            tags = generations_current(keys)
+            tags = generations_current(read.keys)
         copy = _Copy(tags=tags, values=User.objects.filter(pk=user_id).values_list(*_fields()).first())
         _cache().set(user_id, copy)
     if copy.values is None:

@@ -74,3 +74,20 @@ def test_read_outside_redis_is_left_undone():
 
 def test_chain_of_no_riders_is_none():
     assert riders_chain(None, None) is None
+
+
+@pytest.mark.redis
+def test_tags_are_read_and_written_on_the_primary_never_a_replica(monkeypatch):
+    client = caches["default"].client
+    asked, get_client = [], client.get_client
+
+    def recording(write=True, **kwargs):
+        asked.append(write)
+        return get_client(write=write, **kwargs)
+
+    monkeypatch.setattr(client, "get_client", recording)
+    generations_read(KEYS)
+    generations_current(KEYS)
+    generation_next(KEYS[0])
+
+    assert asked == [True, True, True]  # a replica may lag behind a renewal
