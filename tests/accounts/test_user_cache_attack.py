@@ -350,35 +350,8 @@ def _warm(url: str, headers: dict, n: int) -> list[int]:
         return [r.status_code for r in pool.map(lambda _: requests.get(url, headers=headers, timeout=10), range(n))]
 
 
-def _upserted_deactivated(user) -> None:
-    # FINDING on 1aafde4: the upsert renewed no tag; the workers kept the active user.
-    User.objects.bulk_create(
-        [User(username=user.username, password=user.password, is_active=False)],
-        update_conflicts=True,
-        unique_fields=["username"],
-        update_fields=["is_active"],
-    )
-
-
-LIVE_WRITES = {
-    "save": _save_deactivated,
-    "queryset-update": _update_deactivated,
-    "delete": _deleted,
-    "bulk-create-upsert": _upserted_deactivated,
-}
-
-
-@pytest.mark.live
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("write", LIVE_WRITES.values(), ids=LIVE_WRITES.keys())
-def test_live_change_refuses_the_token_in_every_worker(api_key, user, write):
-    """Holds: three workers that all hold a copy refuse the token from the first request after the commit."""
-    token = token_pair_obtain(user=user, client_id=api_key.client.client_id).access
-    headers = {"X-Api-Key": api_key.key_id, "Authorization": f"Bearer {token}"}
-    with gunicorn_server(workers=3) as server:
-        assert _warm(f"{server}{WHOAMI}", headers, 24) == [200] * 24
-        write(user)  # autocommit: committed and its tag renewed on return
-        assert _warm(f"{server}{WHOAMI}", headers, 60) == [401] * 60
+# Saves, queryset updates, upserts and deletions seen by every live worker:
+# tests/accounts/test_user_cache_multiprocess.py (which proves every worker held a copy).
 
 
 @pytest.mark.live

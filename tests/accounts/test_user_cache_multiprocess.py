@@ -134,26 +134,40 @@ def _assert_refused(responses: list[requests.Response]) -> None:
 # --- Deactivation, deletion, renaming --------------------------------------------------------------
 
 
+def _deactivate_by_save(user) -> None:
+    user.is_active = False
+    user.save()
+
+
+def _deactivate_by_queryset_update(user) -> None:
+    assert User.objects.filter(pk=user.pk).update(is_active=False) == 1
+
+
+def _deactivate_by_upsert(user) -> None:
+    # An upsert rewrites the row with no post_save and no update(): UserQuerySet announces it.
+    User.objects.bulk_create(
+        [User(username=user.username, password=user.password, is_active=False)],
+        update_conflicts=True,
+        unique_fields=["username"],
+        update_fields=["is_active"],
+    )
+
+
+DEACTIVATIONS = {
+    "save": _deactivate_by_save,
+    "queryset-update": _deactivate_by_queryset_update,
+    "bulk-create-upsert": _deactivate_by_upsert,
+}
+
+
 @pytest.mark.live
+@pytest.mark.parametrize("deactivate", DEACTIVATIONS.values(), ids=DEACTIVATIONS.keys())
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_deactivation_by_save_refuses_the_token_in_every_worker(scheme, api_key, user, tmp_path):
+def test_deactivation_refuses_the_token_in_every_worker(scheme, deactivate, api_key, user, tmp_path):
     with server(tmp_path) as srv:
         whoami = _sender(srv.url, _headers(scheme, srv.url, user, api_key))
         _warm(srv, whoami, user.username)
-        user.is_active = False
-        user.save()
-        after = _every_worker(srv, whoami)
-
-    _assert_refused(after)
-
-
-@pytest.mark.live
-@pytest.mark.parametrize("scheme", SCHEMES)
-def test_deactivation_by_queryset_update_refuses_the_token_in_every_worker(scheme, api_key, user, tmp_path):
-    with server(tmp_path) as srv:
-        whoami = _sender(srv.url, _headers(scheme, srv.url, user, api_key))
-        _warm(srv, whoami, user.username)
-        assert User.objects.filter(pk=user.pk).update(is_active=False) == 1
+        deactivate(user)
         after = _every_worker(srv, whoami)
 
     _assert_refused(after)
@@ -207,8 +221,7 @@ def test_deactivation_after_a_redis_flush_is_seen_in_every_worker(scheme, rewarm
         get_redis_connection("default").flushdb()
         if rewarm:  # every worker makes new tags and a new copy before the change
             _warm(srv, whoami, user.username)
-        user.is_active = False
-        user.save()
+        _deactivate_by_save(user)
         after = _every_worker(srv, whoami)
 
     _assert_refused(after)
